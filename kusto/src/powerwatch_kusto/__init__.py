@@ -1,0 +1,50 @@
+"""Powerwatch's Kusto schema as code: load the .kql scripts, deploy them, run them locally.
+
+    from powerwatch_kusto import load_schema, LocalKusto
+    schema = load_schema()
+    with LocalKusto() as kusto:
+        kusto.ingest(records)
+        kusto.query(schema.call_query("CriticalEvents"), {...})
+
+See kusto/README.md for the function signatures and the LocalKusto contract.
+"""
+
+from .errors import DeployError, IngestError, KustoError, QueryError, ScriptError
+from .loader import DEFAULT_ROOT, KustoSchema, load_schema
+from .local import IngestResult, LocalKusto, QueryResult
+from .model import (
+    Column,
+    Function,
+    Mapping,
+    MappingEntry,
+    MaterializedView,
+    Parameter,
+    Policy,
+    Script,
+    Table,
+    UpdatePolicy,
+)
+
+__all__ = [
+    "DEFAULT_ROOT",
+    "Column",
+    "DeployError",
+    "Function",
+    "IngestError",
+    "IngestResult",
+    "KustoError",
+    "KustoSchema",
+    "LocalKusto",
+    "Mapping",
+    "MappingEntry",
+    "MaterializedView",
+    "Parameter",
+    "Policy",
+    "QueryError",
+    "QueryResult",
+    "Script",
+    "ScriptError",
+    "Table",
+    "UpdatePolicy",
+    "load_schema",
+]

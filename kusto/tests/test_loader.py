@@ -1,0 +1,75 @@
+"""The loader parses every .kql file into typed objects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from powerwatch_kusto import KustoSchema, ScriptError, load_schema
+
+
+def test_tables_and_columns(schema: KustoSchema) -> None:
+    raw = schema.tables["RawReadings"]
+    assert raw.column_names == (
+        "DeviceId",
+        "Timestamp",
+        "Voltage",
+        "Current",
+        "Seq",
+        "ReadingId",
+        "ReceivedAt",
+        "EnqueuedTime",
+        "IngestionTime",
+    )
+    events = schema.tables["PowerEvents"].column_names
+    assert events == (*raw.column_names, "PowerW", "ThresholdW", "ExcessW")
+    assert schema.tables["QuarantinedReadings"].column_names == (*raw.column_names, "Reason")
+    assert raw.docstring
+    assert raw.folder == "Powerwatch"
+
+
+def test_functions_have_signature_folder_and_docstring(schema: KustoSchema) -> None:
+    events = schema.functions["CriticalEvents"]
+    assert [(p.name, p.kql_type) for p in events.parameters] == [
+        ("fromTime", "datetime"),
+        ("toTime", "datetime"),
+        ("deviceId", "string"),
+        ("maxRows", "long"),
+        ("afterTime", "datetime"),
+        ("afterReadingId", "string"),
+    ]
+    assert events.parameters[4].default == "datetime(null)"
+    for fn in schema.functions.values():
+        assert fn.folder.startswith("Powerwatch/"), fn.name
+        assert len(fn.docstring) > 40, fn.name
+    assert schema.functions["DetectPowerEvents"].dependencies == {"ValidReadings"}
+
+
+def test_call_query_declares_every_parameter(schema: KustoSchema) -> None:
+    assert schema.call_query("DeviceStatus") == (
+        "declare query_parameters(silentAfter:timespan = 5m);\nDeviceStatus(silentAfter)"
+    )
+    assert schema.call_query("LatestReadings") == "LatestReadings()"
+
+
+def test_views_and_policies(schema: KustoSchema) -> None:
+    assert set(schema.views) == {"PowerPerMinute", "RawReadingsDeduped"}
+    assert schema.views["RawReadingsDeduped"].source == "RawReadings"
+    assert [(p.table, p.query) for p in schema.update_policies] == [
+        ("PowerEvents", "DetectPowerEvents()"),
+        ("QuarantinedReadings", "QuarantineReadings()"),
+    ]
+
+
+def test_unknown_command_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "Bad.kql").write_text(".drop table Everything\n")
+    with pytest.raises(ScriptError, match=r"Bad\.kql: unrecognised command: \.drop table"):
+        load_schema(tmp_path)
+
+
+def test_function_cycle_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "A.kql").write_text(".create-or-alter function A() { B() }\n")
+    (tmp_path / "B.kql").write_text(".create-or-alter function B() { A() }\n")
+    with pytest.raises(ScriptError, match="cycle"):
+        load_schema(tmp_path)
