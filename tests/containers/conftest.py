@@ -1,0 +1,25 @@
+"""Fixtures for real image builds: one builder check and one gateway build per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.containers.podman_tools import ROOT, build_image, builder_problem
+
+GATEWAY_TAG = "localhost/powerwatch/gateway:test"
+
+
+@pytest.fixture(scope="session")
+def container_builder() -> None:
+    """Skip (with the reason) only when buildah/podman cannot start on this machine."""
+    problem = builder_problem()
+    if problem is not None:
+        pytest.skip(f"container builder cannot start here: {problem}")
+
+
+@pytest.fixture(scope="session")
+def gateway_image(container_builder: None) -> str:
+    """apps/gateway built on the local base image; layers stay cached for the next run."""
+    build = build_image(ROOT / "apps/gateway", GATEWAY_TAG)
+    print(f"gateway image {build.tag} built in {build.seconds:.1f} s")
+    return build.tag
