@@ -1,0 +1,1 @@
+"""Thin HTTP layer: parameters in, a service call, a model out."""

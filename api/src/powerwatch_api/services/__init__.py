@@ -1,0 +1,1 @@
+"""Query logic: validated inputs in, stored-function calls, response models out."""

@@ -1,0 +1,394 @@
+"""API latency and throughput on the local store holding 10 million readings.
+
+One run, one server: the API (uvicorn, LocalStore over a DuckDB file) in its own
+process, and the load from another process (an aiohttp client). For each endpoint —
+critical events, power series and the trivial /healthz of the same app — it measures:
+
+* latency p50/p99 under a fixed open-loop load (default 200 requests/s; latency is
+  counted from each request's scheduled send time, so a stalled server cannot hide
+  its queueing), and
+* throughput under a closed loop of a fixed number of concurrent connections.
+
+It prints both and the ratios against /healthz. Targets (issue 4): p99 under 20 ms at
+200 requests/s, and throughput at least half of the trivial endpoint's.
+
+    .venv/bin/python bench/bench_api.py                 # 10 M readings, ~2 minutes
+    .venv/bin/python bench/bench_api.py --readings 1000000 --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess  # nosec B404
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 11, 24, tzinfo=UTC)
+DEVICES = 100
+
+# 100 devices at 1 Hz from T0, time-ordered like a real ingest. Every 997th second of a
+# device (staggered per device) starts a 5-reading surge at 30 A (6900 W > 5000 W).
+GENERATE = """
+INSERT INTO RawReadings BY NAME
+SELECT
+    'drv-' || lpad(CAST(i % {devices} AS VARCHAR), 3, '0') AS DeviceId,
+    TIMESTAMP '2026-11-24 00:00:00' + to_seconds(i // {devices}) AS Timestamp,
+    230.0 + ((i * 7919) % 100) / 50.0 AS Voltage,
+    CASE WHEN ((i // {devices}) + (i % {devices}) * 13) % 997 < 5 THEN 30.0
+         ELSE 4.0 + ((i * 104729) % 100) / 100.0 END AS Current,
+    i // {devices} AS Seq,
+    md5(CAST(i AS VARCHAR)) AS ReadingId,
+    TIMESTAMP '2026-11-24 00:00:00' + to_seconds(i // {devices}) + INTERVAL 40 MILLISECOND
+        AS ReceivedAt,
+    NULL AS EnqueuedTime,
+    TIMESTAMP '2026-11-24 00:00:00' + to_seconds(i // {devices}) + INTERVAL 2 SECOND
+        AS IngestionTime
+FROM range({rows}) t(i)
+ORDER BY i
+"""
+# The update policy's rule (valid reading, over the default 5000 W), in SQL for speed.
+DETECT = """
+INSERT INTO PowerEvents BY NAME
+SELECT *, Voltage * Current AS PowerW, 5000.0 AS ThresholdW,
+       Voltage * Current - 5000.0 AS ExcessW
+FROM RawReadings WHERE Voltage * Current > 5000.0
+ORDER BY Timestamp
+"""
+
+
+def build_database(path: Path, rows: int) -> None:
+    """Create the tables through LocalKusto, then fill them with DuckDB SQL directly."""
+    import duckdb
+    from powerwatch_kusto import LocalKusto
+
+    marker = path.with_suffix(".rows")
+    if path.exists() and marker.exists() and marker.read_text() == str(rows):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    LocalKusto(database=path).close()
+    started = time.perf_counter()
+    with duckdb.connect(str(path)) as con:
+        con.execute(GENERATE.format(rows=rows, devices=DEVICES))
+        con.execute(DETECT)
+        (events,) = con.execute("SELECT count(*) FROM PowerEvents").fetchone() or (0,)
+        con.execute("CHECKPOINT")
+    print(
+        f"generated {rows:,} readings ({events:,} events) in {time.perf_counter() - started:.1f} s"
+    )
+    marker.write_text(str(rows))
+
+
+# The same questions in hand-written DuckDB SQL: what the engine alone could do.
+BASELINE_EVENTS = """
+SELECT DeviceId, Timestamp, ReadingId, Voltage, Current, PowerW, ThresholdW, ExcessW, Seq
+FROM PowerEvents WHERE DeviceId = $device AND Timestamp >= $start AND Timestamp < $end
+ORDER BY Timestamp DESC, ReadingId DESC LIMIT 101
+"""
+BASELINE_POWER = """
+SELECT time_bucket(INTERVAL 1 minute, Timestamp) AS BinStart, avg(Voltage * Current),
+       min(Voltage * Current), max(Voltage * Current), count(*), 5000.0
+FROM RawReadings WHERE DeviceId = $device AND Timestamp >= $start AND Timestamp < $end
+GROUP BY BinStart ORDER BY BinStart
+"""
+
+
+def engine_breakdown(db: Path, rows: int, repeat: int = 30) -> dict[str, tuple[float, float]]:
+    """Median ms per query, in process: the API's KQL on LocalKusto vs hand-written SQL."""
+    import duckdb
+    from powerwatch_api import queries
+    from powerwatch_kusto import LocalKusto
+
+    hours = rows / DEVICES / 3600
+    rng = random.Random(3)  # nosec B311
+    cases = []
+    for _ in range(repeat):
+        start = T0 + timedelta(seconds=rng.randrange(int(max(hours - 1, 0.01) * 3600)))
+        cases.append((f"drv-{rng.randrange(DEVICES):03d}", start, start + timedelta(hours=1)))
+    kinds = (
+        ("events", queries.CRITICAL_EVENTS, BASELINE_EVENTS),
+        ("power", queries.POWER_SERIES, BASELINE_POWER),
+    )
+    kql_ms: dict[str, list[float]] = {name: [] for name, _, _ in kinds}
+    engine = LocalKusto(database=db)
+    try:
+        for name, query, _ in kinds:
+            for device, start, end in cases:
+                params: dict[str, Any] = {"deviceId": device, "fromTime": start, "toTime": end}
+                if name == "events":
+                    params |= {"maxRows": 101, "afterTime": None, "afterReadingId": ""}
+                else:
+                    params["binSize"] = timedelta(minutes=1)
+                began = time.perf_counter()
+                engine.query(query.text, params)
+                kql_ms[name].append((time.perf_counter() - began) * 1000)
+    finally:
+        engine.close()
+    sql_ms: dict[str, list[float]] = {name: [] for name, _, _ in kinds}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for name, _, sql in kinds:
+            for device, start, end in cases:
+                values = {
+                    "device": device,
+                    "start": start.replace(tzinfo=None),
+                    "end": end.replace(tzinfo=None),
+                }
+                began = time.perf_counter()
+                con.execute(sql, values).fetchall()
+                sql_ms[name].append((time.perf_counter() - began) * 1000)
+    # The first calls translate the KQL and fault pages in: leave them out.
+    return {
+        name: (statistics.median(kql_ms[name][3:]), statistics.median(sql_ms[name][3:]))
+        for name, _, _ in kinds
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "POWERWATCH_LOCAL_DB": str(db),
+        "POWERWATCH_API_PORT": str(port),
+        "POWERWATCH_API_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen(  # nosec B603
+        [sys.executable, "-m", "powerwatch_api"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    import urllib.request
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(
+                f"server exited: {server.stderr.read().decode() if server.stderr else ''}"
+            )
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:  # nosec B310
+                if answer.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("server did not become ready")
+
+
+# --- the load generator (runs in its own process) ----------------------------------
+
+
+def request_paths(kind: str, hours: float, rng: random.Random) -> str:
+    """A random device and a random 1-hour window inside the data."""
+    if kind == "trivial":
+        return "/healthz"
+    device = f"drv-{rng.randrange(DEVICES):03d}"
+    start = T0 + timedelta(seconds=rng.randrange(int(max(hours - 1, 0.01) * 3600)))
+    window = f"from={start:%Y-%m-%dT%H:%M:%SZ}&to={start + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
+    if kind == "events":
+        return f"/api/v1/events?device={device}&{window}&limit=100"
+    return f"/api/v1/devices/{device}/power?{window}&bin=1m"
+
+
+async def open_loop(base: str, kind: str, rate: float, seconds: float, hours: float) -> list[float]:
+    """Requests at a fixed rate; latency from the scheduled send time (no coordinated omission)."""
+    import aiohttp
+
+    rng = random.Random(1)  # nosec B311
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(base, connector=connector) as session:
+
+        async def one(path: str, scheduled: float) -> None:
+            nonlocal errors
+            async with session.get(path) as response:
+                await response.read()
+                if response.status != 200:
+                    errors += 1
+            latencies.append(time.perf_counter() - scheduled)
+
+        tasks = []
+        start = time.perf_counter() + 0.05
+        for n in range(int(rate * seconds)):
+            scheduled = start + n / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(request_paths(kind, hours, rng), scheduled)))
+        await asyncio.gather(*tasks)
+    if errors:
+        raise RuntimeError(f"{kind}: {errors} non-200 answers")
+    return latencies
+
+
+async def closed_loop(
+    base: str, kind: str, concurrency: int, seconds: float, hours: float
+) -> float:
+    """Requests per second with a fixed number of requests always in flight."""
+    import aiohttp
+
+    rng = random.Random(2)  # nosec B311
+    done = 0
+    stop_at = time.perf_counter() + seconds
+    async with aiohttp.ClientSession(
+        base, connector=aiohttp.TCPConnector(limit=concurrency)
+    ) as session:
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < stop_at:
+                async with session.get(request_paths(kind, hours, rng)) as response:
+                    await response.read()
+                    if response.status != 200:
+                        raise RuntimeError(f"{kind}: HTTP {response.status}")
+                done += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return done / (time.perf_counter() - started)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+#: Requests per second of the light-load phase.
+LIGHT_RATE = 10.0
+
+
+def load_main(args: argparse.Namespace) -> None:
+    base = f"http://127.0.0.1:{args.port}"
+    hours = args.readings / DEVICES / 3600
+    results: dict[str, Any] = {}
+    for kind in ("trivial", "events", "power"):
+        # Warm-up: first queries translate the KQL and fault pages in.
+        asyncio.run(open_loop(base, kind, 50, 1, hours))
+        # Light load: the service time of one request, with no queue in front of it.
+        light = asyncio.run(open_loop(base, kind, LIGHT_RATE, args.seconds, hours))
+        latencies = asyncio.run(open_loop(base, kind, args.rate, args.seconds, hours))
+        throughput = asyncio.run(closed_loop(base, kind, args.concurrency, args.seconds, hours))
+        results[kind] = {
+            "light_p50_ms": statistics.median(light) * 1000,
+            "light_p99_ms": percentile(light, 0.99) * 1000,
+            "p50_ms": statistics.median(latencies) * 1000,
+            "p99_ms": percentile(latencies, 0.99) * 1000,
+            "requests": len(latencies),
+            "throughput": throughput,
+        }
+    print(json.dumps(results))
+
+
+# --- the driver ----------------------------------------------------------------------
+
+
+def report(results: dict[str, Any], args: argparse.Namespace) -> None:
+    trivial = results["trivial"]
+    print(
+        f"\nload: {args.rate:.0f} req/s open loop for {args.seconds:.0f} s (latency); "
+        f"{args.concurrency} connections closed loop for {args.seconds:.0f} s (throughput)"
+    )
+    head = ("endpoint", "p50 ms", "p99 ms", "req/s", "p99 vs /healthz", "req/s vs /healthz")
+    print(f"{head[0]:<22}{head[1]:>9}{head[2]:>9}{head[3]:>10}{head[4]:>18}{head[5]:>19}")
+    names = {
+        "trivial": "/healthz (baseline)",
+        "events": "/api/v1/events",
+        "power": "/devices/{id}/power",
+    }
+    for kind in ("trivial", "events", "power"):
+        r = results[kind]
+        print(
+            f"{names[kind]:<22}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['throughput']:>10.0f}"
+            f"{r['p99_ms'] / trivial['p99_ms']:>17.2f}x"
+            f"{r['throughput'] / trivial['throughput']:>18.2f}x"
+        )
+    print(f"\nlight load ({LIGHT_RATE:.0f} req/s open loop): latency of one request, no queue")
+    for kind in ("trivial", "events", "power"):
+        r = results[kind]
+        print(
+            f"  {names[kind]:<22} p50 {r['light_p50_ms']:8.2f} ms   p99 {r['light_p99_ms']:8.2f} ms"
+        )
+    print()
+    for kind in ("events", "power"):
+        r = results[kind]
+        p99_ok = "meets" if r["p99_ms"] < 20 else "MISSES"
+        tp_ok = "meets" if r["throughput"] >= 0.5 * trivial["throughput"] else "MISSES"
+        ratio = r["throughput"] / trivial["throughput"]
+        print(
+            f"{names[kind]}: p99 {r['p99_ms']:.1f} ms at {args.rate:.0f} req/s {p99_ok} "
+            f"the < 20 ms target; throughput {ratio:.2f}x of /healthz {tp_ok} the >= 0.5x target"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--readings", type=int, default=10_000_000)
+    parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests per second")
+    parser.add_argument("--concurrency", type=int, default=16, help="closed-loop connections")
+    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each phase")
+    parser.add_argument("--db", type=Path, default=ROOT / ".local" / "bench" / "api.duckdb")
+    parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        load_main(args)
+        return
+    build_database(args.db, args.readings)
+    engine = engine_breakdown(args.db, args.readings)
+    port = free_port()
+    server = start_server(args.db, port)
+    try:
+        load = subprocess.run(  # nosec B603
+            [
+                sys.executable,
+                __file__,
+                "--load",
+                "--port",
+                str(port),
+                "--readings",
+                str(args.readings),
+                "--rate",
+                str(args.rate),
+                "--concurrency",
+                str(args.concurrency),
+                "--seconds",
+                str(args.seconds),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    shown = args.db.relative_to(ROOT) if args.db.is_relative_to(ROOT) else args.db
+    print(f"readings: {args.readings:,} in {shown}")
+    report(json.loads(load.stdout.strip().splitlines()[-1]), args)
+    print("\nwhere the time goes (in process, no HTTP, median of 27 random 1-hour windows):")
+    for kind, (kql, sql) in engine.items():
+        print(
+            f"  {kind:<7} stored KQL on LocalKusto {kql:8.2f} ms   hand-written DuckDB SQL "
+            f"{sql:7.2f} ms   ratio {kql / sql:6.1f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
