@@ -1,0 +1,274 @@
+"""Run a Pipeline's tasks in DAG order, parallel branches at once, then finally.
+
+Tekton's rules, as they apply here:
+- a task starts when every task it runs after (runAfter, or whose result it
+  uses) has finished; a failure stops the run from starting new tasks, the
+  running ones finish, the rest are not run (status None);
+- finally tasks always run, after all the others, and see $(tasks.<t>.status)
+  and $(tasks.status); a finally task that needs a result that was never
+  produced is skipped;
+- the run fails when any task (DAG or finally) fails.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import subprocess  # nosec B404  # only for its CalledProcessError (the fetch stand-in)
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from localrun import taskrun, variables
+from localrun.logbook import Logbook
+from localrun.resources import Resources
+from localrun.standins import fetch_working_tree
+from localrun.taskrun import Machine, Outcome
+from localrun.variables import Value
+
+
+@dataclass
+class RunReport:
+    succeeded: bool
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # in start order
+    parents: dict[str, set[str]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def parse_duration(text: str | None) -> float | None:
+    """Seconds of a Go duration like ``1h30m``, ``20m`` or ``90s`` (None: no limit)."""
+    if not text:
+        return None
+    total, number = 0.0, ""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    for char in str(text):
+        if char.isdigit() or char == ".":
+            number += char
+        elif char in units and number:
+            total += float(number) * units[char]
+            number = ""
+        else:
+            raise ValueError(f"duration not understood: {text!r}")
+    if number:
+        raise ValueError(f"duration without unit: {text!r}")
+    return total or None
+
+
+def dag_parents(tasks: list[dict[str, Any]]) -> dict[str, set[str]]:
+    parents: dict[str, set[str]] = {}
+    for task in tasks:
+        deps = set(task.get("runAfter") or [])
+        for key in variables.references([task.get("params"), task.get("when")]):
+            parts = key.split(".")
+            if parts[0] == "tasks" and len(parts) > 2 and parts[2] == "results":
+                deps.add(parts[1])
+        parents[task["name"]] = deps
+    return parents
+
+
+def pipeline_params(spec: dict[str, Any], given: dict[str, Value]) -> dict[str, Value]:
+    declared = {p["name"]: p for p in spec.get("params") or []}
+    if unknown := set(given) - set(declared):
+        raise ValueError(f"unknown pipeline params: {sorted(unknown)}")
+    values: dict[str, Value] = {}
+    for name, param in declared.items():
+        if name in given:
+            value = given[name]
+            if param.get("type") == "array" and isinstance(value, str):
+                value = [v for v in value.split(",") if v]
+            values[name] = value
+        elif "default" in param:
+            default = param["default"]
+            values[name] = [str(v) for v in default] if isinstance(default, list) else str(default)
+        else:
+            raise ValueError(f"pipeline param '{name}' needs a value (-p {name}=...)")
+    return values
+
+
+class PipelineRunner:
+    def __init__(
+        self,
+        resources: Resources,
+        pipeline: str,
+        params: dict[str, Value],
+        workspace_dirs: dict[str, Path],
+        run_dir: Path,
+        machine: Machine,
+        log: Logbook,
+        max_parallel: int = 3,
+    ) -> None:
+        if pipeline not in resources.pipelines:
+            raise ValueError(f"no Pipeline named '{pipeline}'")
+        self.resources = resources
+        self.spec: dict[str, Any] = resources.pipelines[pipeline]["spec"]
+        self.name = pipeline
+        self.params = pipeline_params(self.spec, params)
+        missing = {w["name"] for w in self.spec.get("workspaces") or [] if not w.get("optional")}
+        if unbound := missing - set(workspace_dirs):
+            raise ValueError(f"workspaces not bound: {sorted(unbound)}")
+        self.workspace_dirs = workspace_dirs
+        self.run_dir = run_dir
+        self.machine = machine
+        self.log = log
+        self.max_parallel = max_parallel
+        self.outcomes: dict[str, Outcome] = {}
+        self.order: list[str] = []
+        self._lock = threading.Lock()
+
+    # -- values ------------------------------------------------------------
+
+    def _values(self, final: bool) -> dict[str, Value]:
+        values: dict[str, Value] = {f"params.{k}": v for k, v in self.params.items()}
+        values["context.pipelineRun.name"] = f"{self.name}-local"
+        values["context.pipeline.name"] = self.name
+        for task, outcome in self.outcomes.items():
+            for result, value in outcome.results.items():
+                values[f"tasks.{task}.results.{result}"] = value
+            if final:
+                values[f"tasks.{task}.status"] = outcome.status
+        if final:
+            for task in self.spec.get("tasks") or []:
+                values.setdefault(f"tasks.{task['name']}.status", "None")
+            values["tasks.status"] = self._aggregate()
+        return values
+
+    def _aggregate(self) -> str:
+        dag = [self.outcomes.get(t["name"]) for t in self.spec.get("tasks") or []]
+        if any(o is not None and o.status == "Failed" for o in dag):
+            return "Failed"
+        if all(o is not None and o.status == "Succeeded" for o in dag):
+            return "Succeeded"
+        return "Completed"
+
+    def _workspaces(self, task: dict[str, Any]) -> dict[str, Path | None]:
+        bound: dict[str, Path | None] = {}
+        for binding in task.get("workspaces") or []:
+            path = self.workspace_dirs[binding["workspace"]] / binding.get("subPath", "")
+            path.mkdir(parents=True, exist_ok=True)
+            bound[binding["name"]] = path
+        return bound
+
+    def _when(self, task: dict[str, Any], values: dict[str, Value]) -> bool:
+        for expression in task.get("when") or []:
+            actual = variables.in_string(str(expression["input"]), values)
+            allowed = variables.in_list(list(expression.get("values") or []), values)
+            matches = actual in allowed
+            if matches != (expression.get("operator", "in") == "in"):
+                return False
+        return True
+
+    # -- one task ----------------------------------------------------------
+
+    def run_one(self, task: dict[str, Any], final: bool) -> Outcome:
+        name = task["name"]
+        values = self._values(final)
+        try:
+            params: dict[str, Value] = {}
+            for param in task.get("params") or []:
+                value = param.get("value")
+                params[param["name"]] = (
+                    variables.in_list(value, values)
+                    if isinstance(value, list)
+                    else variables.in_string(str(value), values)
+                )
+            if not self._when(task, values):
+                self.log.line(name, "", "skipped: when expressions are false")
+                return Outcome("None", "WhenExpressionsSkip")
+        except variables.UnresolvedReferenceError as missing:
+            self.log.line(name, "", f"skipped: {missing} was never produced")
+            return Outcome("None", f"MissingResult {missing}")
+        timeout = parse_duration(task.get("timeout"))
+        workspaces = self._workspaces(task)
+        ref = task.get("taskRef") or {}
+        if "resolver" in ref:
+            return self._resolved(name, ref, params, workspaces)
+        spec = task.get("taskSpec") or (self.resources.tasks.get(str(ref.get("name"))) or {}).get(
+            "spec"
+        )
+        if spec is None:
+            return Outcome("Failed", f"CouldntGetTask: {ref.get('name')}")
+        return taskrun.run_task(
+            name, spec, params, workspaces, self.run_dir, self.machine, self.log, timeout
+        )
+
+    def _resolved(
+        self,
+        name: str,
+        ref: dict[str, Any],
+        params: dict[str, Value],
+        workspaces: dict[str, Path | None],
+    ) -> Outcome:
+        started = time.monotonic()
+        wanted = {p["name"]: p.get("value") for p in ref.get("params") or []}
+        output = workspaces.get("output")
+        if wanted.get("name") != "git-clone" or output is None:
+            return Outcome("Failed", f"no local stand-in for resolver task {wanted.get('name')}")
+        results = self.run_dir / name / "results"
+        results.mkdir(parents=True, exist_ok=True)
+        fetch_working_tree(
+            self.machine.source_repo,
+            output,
+            str(params.get("url", "")),
+            results,
+            lambda text: self.log.line(name, "clone", text),
+        )
+        found = {p.name: p.read_text(encoding="utf-8") for p in results.iterdir()}
+        return Outcome("Succeeded", "Succeeded (local stand-in)", found, time.monotonic() - started)
+
+    # -- the run -----------------------------------------------------------
+
+    def _start(self, task: dict[str, Any], final: bool) -> Outcome:
+        with self._lock:
+            self.order.append(task["name"])
+        self.log.line(task["name"], "", "started")
+        try:
+            outcome = self.run_one(task, final)
+        except (OSError, ValueError, subprocess.CalledProcessError) as error:
+            # A stand-in or the runner itself could not do its part: the task fails,
+            # the run goes on to finally as Tekton's would.
+            self.log.line(task["name"], "", f"error: {error}")
+            outcome = Outcome("Failed", f"runner error: {error}")
+        self.log.line(
+            task["name"], "", f"{outcome.status}: {outcome.reason} ({outcome.seconds:.1f}s)"
+        )
+        return outcome
+
+    def run(self) -> RunReport:
+        started = time.monotonic()
+        tasks = {t["name"]: t for t in self.spec.get("tasks") or []}
+        parents = dag_parents(list(tasks.values()))
+        pending = dict(tasks)
+        stopping = False
+        with futures.ThreadPoolExecutor(max_workers=self.max_parallel) as pool:
+            running: dict[futures.Future[Outcome], str] = {}
+            while pending or running:
+                if not stopping:
+                    for name in list(pending):
+                        if all(
+                            p in self.outcomes and self.outcomes[p].status != "Failed"
+                            for p in parents[name]
+                        ):
+                            running[pool.submit(self._start, pending.pop(name), False)] = name
+                if not running:
+                    break
+                done, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+                for future in done:
+                    name = running.pop(future)
+                    self.outcomes[name] = future.result()
+                    if self.outcomes[name].status == "Failed":
+                        stopping = True
+            for name in pending:
+                self.log.line(name, "", "not run: the pipeline run is stopping after a failure")
+                self.outcomes[name] = Outcome("None", "PipelineRunStopping")
+            for task in self.spec.get("finally") or []:
+                self.outcomes[task["name"]] = self._start(task, True)
+        failed = [n for n, o in self.outcomes.items() if o.status == "Failed"]
+        return RunReport(
+            succeeded=not failed,
+            outcomes=self.outcomes,
+            order=self.order,
+            parents=parents,
+            seconds=time.monotonic() - started,
+        )
