@@ -1,0 +1,74 @@
+"""The Tekton CI pipeline (tekton/): triggers, tasks in DAG order, what fails the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from diagrams import Cluster, Diagram, Edge
+from diagrams.k8s.storage import PVC
+from diagrams.onprem.cd import Tekton
+from diagrams.onprem.container import Docker
+from diagrams.onprem.security import Trivy
+from diagrams.onprem.vcs import Git, Github
+from diagrams.programming.language import Python
+
+NAME = "ci_pipeline"
+
+GRAPH = {"fontsize": "20", "pad": "0.4", "nodesep": "0.45", "ranksep": "0.9", "dpi": "72"}
+FLOW = {"color": "#1F618D", "penwidth": "2"}
+GATE = {"color": "#C0392B", "fontcolor": "#C0392B", "penwidth": "2"}
+REPORT = {"color": "#7B8894", "fontcolor": "#5D6D7E", "style": "dashed"}
+
+
+def draw(out_dir: Path) -> Path:
+    """Render the view into out_dir and return the PNG's path."""
+    target = out_dir / NAME
+    with Diagram(
+        "Powerwatch CI: Tekton pipeline (red = fails the run, grey = report only)",
+        filename=str(target),
+        direction="LR",
+        curvestyle="curved",
+        show=False,
+        graph_attr=GRAPH,
+        edge_attr={"fontsize": "12"},
+    ):
+        github = Github("push to main\n(webhook)")
+        with Cluster("Tekton Triggers"):
+            listener = Tekton(
+                "EventListener\ngithub interceptor:\nsecret + push\nCEL: refs/heads/main"
+            )
+            template = Tekton("TriggerBinding +\nTriggerTemplate\n-> PipelineRun")
+        manual = Tekton("tkn pipeline start\n(by hand)")
+
+        with Cluster("Pipeline (one PipelineRun)"):
+            fetch = Git("fetch-source\ngit-clone (catalog,\nresolver, pinned)")
+            with Cluster("in parallel"):
+                lint = Python("lint\nruff, bandit, hadolint\nSARIF/JSON reports")
+                test = Python("unit-test\npytest, JUnit,\ncoverage")
+                wheel = Python("build-wheel\npython -m build\n+ wheel check")
+            image = Docker("build-image\nKaniko --no-push\n--tar-path, digest")
+            scan = Trivy("scan-image\nTrivy on the tar\ncounts by severity")
+            with Cluster("finally"):
+                summary = Tekton("summary\nstatus + results\nof every task")
+
+        workspaces = PVC("workspaces\nshared-data, pip-cache,\ntrivy-cache")
+
+        github >> Edge(label="HTTPS + X-Hub-Signature-256", **FLOW) >> listener
+        listener >> Edge(**FLOW) >> template >> Edge(**FLOW) >> fetch
+        manual >> Edge(**FLOW) >> fetch
+
+        fetch >> Edge(label="findings never fail;\na linter crash does", **REPORT) >> lint
+        fetch >> Edge(label="failing test fails", **GATE) >> test
+        fetch >> Edge(label="build/check error fails", **GATE) >> wheel
+        test >> Edge(label="after test + wheel", **GATE) >> image
+        wheel >> Edge(**GATE) >> image
+        image >> Edge(label="build error fails", **GATE) >> scan
+        scan >> Edge(label="report; optional gate:\nfail on fixable CRITICAL", **REPORT) >> summary
+        lint >> Edge(style="dotted", color="#7B8894") >> summary
+
+        manual >> Edge(label="PipelineRun binds", style="dotted", color="#7B8894") >> workspaces
+    return target.with_suffix(".png")
+
+
+if __name__ == "__main__":
+    print(draw(Path(__file__).resolve().parent))
