@@ -15,10 +15,11 @@ NODE_STAMP := node_modules/.installed
 # Python packages of this repository, installed editable into the venv.
 LOCAL_PACKAGES := $(wildcard apps/gateway/pyproject.toml api/pyproject.toml kusto/pyproject.toml)
 # Typed sources (mypy --strict) and the Python that bandit scans.
-SRC_DIRS := $(wildcard apps/gateway/src api/src kusto/src)
+SRC_DIRS := $(wildcard apps/gateway/src api/src kusto/src tekton/runner tekton/checks)
 # Debian packages the tests need (graphviz: diagrams; chromium: page tests;
-# buildah/podman/runc/mmdebstrap: real image builds; openssl: cert checks).
-APT_PACKAGES := graphviz chromium chromium-driver buildah podman runc mmdebstrap uidmap fuse-overlayfs openssl
+# buildah/podman/runc/mmdebstrap: real image builds; openssl: cert checks;
+# shellcheck: the Tekton Tasks' step scripts).
+APT_PACKAGES := graphviz chromium chromium-driver buildah podman runc mmdebstrap uidmap fuse-overlayfs openssl shellcheck
 
 .PHONY: help
 help:  ## list the targets
@@ -53,15 +54,15 @@ lock:  ## re-resolve requirements/*.in into requirements/lock.txt (needs the ven
 	  requirements/*.in -o requirements/lock.txt
 
 .PHONY: up
-up: venv  ## start the platform locally (driver-sim -> gateway -> local sink)
-	$(PY) -m powerwatch_gateway.local_stack
+up: venv  ## start the platform locally (driver-sim -> gateway -> ingestion -> API + live page)
+	$(PY) -m powerwatch_api.local.stack
 
 .PHONY: lint
 lint: venv  ## ruff, format check, mypy, bandit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(if $(SRC_DIRS),$(BIN)/mypy $(SRC_DIRS))
-	$(BIN)/bandit -q -c pyproject.toml -r $(wildcard apps api kusto bench tests)
+	$(BIN)/bandit -q -c pyproject.toml -r $(wildcard apps api kusto bench tests tekton)
 
 .PHONY: test
 test: apt venv node lint  ## run every test (installs everything first)
@@ -74,3 +75,106 @@ bench: venv  ## run the benchmarks; each prints project vs baseline ratio
 .PHONY: clean
 clean:  ## remove the venv, node_modules and caches
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+
+# --- diagrams ---
+.PHONY: diagrams
+diagrams: venv  ## regenerate every diagrams/*.png from its diagrams/*.py (needs graphviz)
+	@command -v dot >/dev/null || bash scripts/ensure-apt.sh graphviz
+	$(PY) diagrams/render.py
+
+# --- containers ---
+# Real image builds here: buildah (chroot isolation) + podman, no Docker engine and no
+# registry; the base image is made locally. See scripts/README.md and docs/containers.md.
+GATEWAY_IMAGE ?= localhost/powerwatch/gateway:dev
+
+.PHONY: base-image
+base-image: apt  ## make the local Debian bookworm + python3 base image (once; then instant)
+	bash scripts/base-image.sh
+
+.PHONY: gateway-lock
+gateway-lock: venv  ## re-lock the gateway image's deps (subset of requirements/lock.txt)
+	bash scripts/lock-app.sh apps/gateway
+
+.PHONY: image-gateway
+image-gateway: apt  ## build the gateway image $(GATEWAY_IMAGE) on the local base
+	bash scripts/build-image.sh -t $(GATEWAY_IMAGE) apps/gateway
+
+.PHONY: lint-dockerfiles
+lint-dockerfiles: venv  ## hadolint (failure threshold: warning) on every Dockerfile
+	find . -name Dockerfile -not -path './node_modules/*' -not -path './.venv/*' \
+	  -print0 | xargs -0 -r $(BIN)/hadolint --failure-threshold warning
+
+.PHONY: prune-images
+prune-images: apt  ## free disk: drop untagged layers (the build cache too; next builds are cold)
+	bash scripts/podman.sh image prune --force
+
+# --- tekton ---
+# The CI pipeline (tekton/): static checks, and a local run of the Pipeline from its
+# own YAML (tekton/runner/run_local.py). No cluster, Kaniko or Trivy here: see tekton/README.md.
+CI_APP ?= apps/gateway
+CI_COV ?= powerwatch_gateway
+CI_IMAGE ?= powerwatch/gateway:ci
+CI_CONTEXT ?= $(CI_APP)
+CI_DOCKERFILE ?= $(CI_APP)/Dockerfile
+CI_PYTEST_ARGS ?= tests
+CI_RUN = $(PY) tekton/runner/run_local.py -p repo-url=file://$(CURDIR) -p app-path=$(CI_APP) \
+  -p cov-package=$(CI_COV) -p image=$(CI_IMAGE) -p docker-context=$(CI_CONTEXT) \
+  -p dockerfile=$(CI_DOCKERFILE) -p "pytest-args=$(CI_PYTEST_ARGS)" \
+  -p build-args=--build-arg=BASE_IMAGE=$$(bash scripts/base-image.sh)
+
+.PHONY: tekton-check
+tekton-check: venv node  ## static checks of tekton/: yamllint, CRD schemas, tekton-lint, own checks
+	$(BIN)/yamllint -c tekton/.yamllint.yaml tekton
+	PYTHONPATH=tekton/checks $(PY) -m tektoncheck tekton
+	node_modules/.bin/tekton-lint --config tekton 'tekton/**/*.yaml'
+
+.PHONY: pipeline-local
+pipeline-local: venv apt  ## run the CI pipeline locally over $(CI_APP) (log: .local/ci-run.log)
+	@mkdir -p .local
+	$(CI_RUN) --timings-json .local/ci-timings.json 2>&1 | tee .local/ci-run.log
+
+.PHONY: pipeline-bench
+pipeline-bench: venv apt  ## local pipeline runs: cold, warm, warm one task at a time; timings in .local/
+	@mkdir -p .local
+	$(CI_RUN) --cold --timings-json .local/ci-timings-cold.json > .local/ci-run-cold.log 2>&1 || true
+	$(CI_RUN) --timings-json .local/ci-timings-warm.json > .local/ci-run-warm.log 2>&1 || true
+	$(CI_RUN) --max-parallel 1 --timings-json .local/ci-timings-serial.json > .local/ci-run-serial.log 2>&1 || true
+	@for run in cold warm serial; do echo "== $$run"; tail -n 12 .local/ci-run-$$run.log; done
+
+# --- kusto ---
+.PHONY: kusto-bundle kusto-plan
+kusto-bundle: venv  ## merged KQL script for Bicep databases/scripts (.local/kusto/powerwatch.kql)
+	$(PY) -m powerwatch_kusto.bundle -o .local/kusto/powerwatch.kql
+
+kusto-plan: venv  ## print the ADX deploy commands in order (dry run, no cluster needed)
+	$(PY) -m powerwatch_kusto.deploy --cluster https://example.kusto.windows.net \
+	  --database powerwatch --dry-run
+
+# --- api ---
+API_IMAGE ?= localhost/powerwatch/api:dev
+.PHONY: api api-lock image-api
+api: venv  ## run the events API on 127.0.0.1:8080 (embedded store unless POWERWATCH_KUSTO_* set)
+	$(PY) -m powerwatch_api
+
+api-lock: venv  ## re-lock the API image's deps (subset of requirements/lock.txt)
+	bash scripts/lock-app.sh api
+
+image-api: apt  ## build the API image $(API_IMAGE) (context: repository root, for kusto/)
+	bash scripts/build-image.sh -t $(API_IMAGE) -f api/Dockerfile .
+
+# --- gateway ---
+.PHONY: gateway-test gateway-bench
+gateway-test: venv  ## run only the gateway's tests (apps/gateway/tests)
+	$(BIN)/pytest apps/gateway/tests -q
+
+gateway-bench: venv  ## gateway ingest path vs a bare msgspec decode loop
+	$(PY) bench/bench_gateway_ingest.py
+
+# --- local ---
+# The whole platform on one machine (docs/local-mode.md); `make up` runs it.
+.PHONY: local-test bench-freshness
+local-test: venv apt  ## local ingestion, the one-command stack, the live page (Chromium) and end-to-end tests
+	$(BIN)/pytest -q api/tests/local api/tests/web tests/e2e
+
+bench-freshness: venv  ## simulator -> event visible through the API, p50/p99 at 10 and 1,000 devices
+	$(PY) bench/bench_freshness.py
