@@ -106,6 +106,10 @@ def test_the_contract_example_becomes_an_output_record() -> None:
             Reason.BAD_DEVICE_ID,
         ),
         (
+            b'{"device_id":"a\\n","ts":"2026-11-25T18:00:00Z","voltage":1,"current":1}',
+            Reason.BAD_DEVICE_ID,
+        ),
+        (
             b'{"device_id":"a","ts":"2026-11-25T18:00:00","voltage":1,"current":1}',
             Reason.BAD_TIMESTAMP,
         ),
@@ -235,3 +239,38 @@ def test_every_valid_reading_round_trips(
     # and the output record itself survives its own encoding
     again = msgspec.json.decode(msgspec.json.encode(record), type=type(record))
     assert again == record
+
+
+def test_lines_that_only_parse_when_joined_are_rejected_line_by_line() -> None:
+    """Two halves of an object plus a line with two objects: 3 lines, 3 array
+    elements when joined, but none of them is a reading on its own."""
+    reading = b'{"device_id":"d","ts":"2026-11-25T18:00:00Z","voltage":1,"current":1}'
+    lines = [
+        b'{"device_id":"a","ts":"2026-11-25T18:00:00Z"',
+        b'"voltage":1,"current":1}',
+        reading + b"," + reading,
+    ]
+    records, rejections = validate(*lines)
+    assert records == []
+    assert [r.raw for r in rejections] == lines
+
+
+def test_a_bad_device_id_in_a_chunk_is_rejected_and_the_rest_goes_through() -> None:
+    validator = Validator()
+    good = [GOOD.replace(b"drv-01", f"drv-{i}".encode()) for i in range(5)]
+    records, rejections = check(validator, good)  # the ids are now known good
+    assert (len(records), rejections) == (5, [])
+    bad = GOOD.replace(b"drv-01", b"drv 01")
+    records, rejections = check(validator, [*good, bad, b'{"x":1} '])
+    assert [r.reason for r in rejections] == [Reason.BAD_DEVICE_ID, Reason.UNKNOWN_FIELD]
+    assert [r.device_id for r in records] == [f"drv-{i}" for i in range(5)]
+
+
+def test_fast_and_line_by_line_paths_emit_the_same_records() -> None:
+    """A trailing carriage return (tolerated) sends a chunk down the slow path."""
+    lines = [GOOD, GOOD.replace(b',"seq":812', b"").replace(b"drv-01", b"drv-02")]
+    fast = Validator().validate(lines, NOW)
+    slow = Validator().validate([line + b"\r" for line in lines], NOW)
+    assert fast.records == slow.records
+    ids = [decode_record(line).reading_id for line in fast.records.splitlines()]
+    assert ids == ["drv-01_2026-11-25T18:00:00Z_812", "drv-02_2026-11-25T18:00:00Z_"]

@@ -7,17 +7,21 @@ from `Reason`), or a blank keep-alive. Nothing raises out of `Validator`.
 from __future__ import annotations
 
 import re
-from binascii import hexlify
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from itertools import chain, islice, repeat
-from operator import attrgetter, methodcaller
+from operator import attrgetter
 from typing import Final, NamedTuple
 
 import msgspec
 
-from powerwatch_gateway.model import TS_MIN, DriverReading, id_hasher
+from powerwatch_gateway.model import (
+    DEVICE_ID_PATTERN,
+    ID_SEPARATOR,
+    TS_MIN,
+    ChunkReading,
+    DriverReading,
+)
 
 
 class Reason(StrEnum):
@@ -102,13 +106,19 @@ class Validated(NamedTuple):
 
 _ts_of = attrgetter("ts")
 _tz_of = attrgetter("tzinfo")
-_digest = methodcaller("digest")
-# Every encoded DriverReading line starts with `{"device_id":` and ends with `}`;
-# neither sequence can occur inside it (device_id and ts exclude `{` `"` `}`).
-_LINE_START: Final = b'{"device_id":'
-_ID_KEY: Final = re.compile(rb'\{("device_id":"[^"]*","ts":"[^"]*","seq":(?:\d+|null)),')
-_ID_PREFIX: Final = re.compile(rb"(.{32}).{96}", re.DOTALL)
-_AFTER_ID: Final = b'","device_id":'
+_device_of = attrgetter("device_id")
+_id_fields = attrgetter("device_id", "ts", "seq")
+_DEVICE_ID: Final = re.compile(DEVICE_ID_PATTERN)  # the same test msgspec makes (`search`)
+_ONLY_UTC: Final = frozenset({UTC})
+_KNOWN_IDS_MAX: Final = 100_000  # bound on remembered good device ids (memory)
+_JOIN: Final = b",\n"
+_BOUNDARY: Final = b"},\n{"
+# `["dev","2026-…Z",812]` → `dev_2026-…Z_812`: drop JSON punctuation, `,` becomes
+# the separator. Sound because a device id (pattern) and a canonical timestamp
+# contain none of `"` `[` `]` `,` `{`; so `{` also starts each encoded reading.
+_ID_TEXT: Final = bytes.maketrans(b",", ID_SEPARATOR.encode())
+_ID_DROP: Final = b'"[]'
+_NO_SEQ: Final = (ID_SEPARATOR + "null\n").encode(), (ID_SEPARATOR + "\n").encode()
 
 
 class Validator:
@@ -116,51 +126,92 @@ class Validator:
 
     def __init__(self, max_future_skew: timedelta = timedelta(minutes=5)) -> None:
         self._decode = msgspec.json.Decoder(DriverReading).decode
-        self._decode_many = msgspec.json.Decoder(list[DriverReading]).decode
+        self._decode_many = msgspec.json.Decoder(list[ChunkReading]).decode
+        self._encode = msgspec.json.encode
         self._encode_lines = msgspec.json.Encoder().encode_lines
         self._max_future_skew = max_future_skew
+        self._good_device_ids: set[str] = set()
 
     def validate(self, lines: list[bytes], received_at: datetime) -> Validated:
-        """Validate a chunk of complete lines (without their newline)."""
-        readings = self._decode_chunk(lines)
+        """Validate a chunk of complete lines, as `LineSplitter` gives them: without
+        their newline, and none inside (the fast path relies on that)."""
         future_limit = received_at + self._max_future_skew
-        if readings is None or not _all_utc_in_window(readings, future_limit):
-            readings, rejections = self._one_by_one(lines, future_limit)
+        chunk = self._decode_chunk(lines)
+        readings: list[DriverReading] | list[ChunkReading]
+        rejections: list[Rejection] = []
+        if chunk is not None and self._all_good(chunk, future_limit):
+            readings = chunk
         else:
-            rejections = []
+            readings, rejections = self._one_by_one(lines, future_limit)
         records = self.emit(readings, received_at)
         last_ts = readings[-1].ts if readings else None
         return Validated(records, len(readings), rejections, last_ts)
 
-    def emit(self, readings: list[DriverReading], received_at: datetime) -> bytes:
+    def emit(
+        self, readings: list[DriverReading] | list[ChunkReading], received_at: datetime
+    ) -> bytes:
         """Encode accepted readings as output records, ids included, with no
-        per-reading Python code: msgspec encodes, a regex picks each id key,
-        `map` hashes, and one join puts `received_at` and `reading_id` in front
-        of each encoded line."""
+        per-reading Python code: msgspec encodes the readings, and separately
+        each reading's (device_id, ts, seq), which `translate` turns into its id;
+        one join puts `received_at` and `reading_id` in front of each reading."""
         if not readings:
             return b""
-        encoded = self._encode_lines(readings)
-        keys = _ID_KEY.findall(encoded)
-        bodies = encoded.split(_LINE_START)  # ["", rest of line 1, rest of line 2, ...]
-        if not len(keys) == len(bodies) - 1 == len(readings):  # impossible for valid readings
-            raise RuntimeError("reading id keys do not match the readings")
-        digests = hexlify(b"".join(map(_digest, map(id_hasher, keys))))
-        ids = _ID_PREFIX.findall(digests)  # the first 32 hex digits of each 128
-        head = b'{"received_at":' + msgspec.json.encode(received_at) + b',"reading_id":"'
-        pieces = zip(repeat(head), ids, repeat(_AFTER_ID), islice(bodies, 1, None), strict=False)
-        return b"".join(chain.from_iterable(pieces))
+        bodies = self._encode_lines(readings).split(b"{")  # ["", line 1 after its "{", ...]
+        ids = self._encode_lines(map(_id_fields, readings)).translate(_ID_TEXT, _ID_DROP)
+        if _NO_SEQ[0] in ids:
+            ids = ids.replace(*_NO_SEQ)
+        id_texts = ids.split(b"\n")  # [id 1, ..., id n, ""]
+        count = len(readings)
+        if not len(id_texts) == len(bodies) == count + 1:  # impossible for valid readings
+            raise RuntimeError("reading ids do not match the readings")
+        head = b'{"received_at":' + self._encode(received_at) + b',"reading_id":"'
+        pieces = [head, b"", b'",', b""] * count
+        pieces[1::4] = id_texts[:-1]
+        pieces[3::4] = bodies[1:]
+        return b"".join(pieces)
 
-    def _decode_chunk(self, lines: list[bytes]) -> list[DriverReading] | None:
+    def _all_good(self, readings: list[ChunkReading], future_limit: datetime) -> bool:
+        """The checks `ChunkReading` leaves out, over the whole chunk in C-level loops:
+        device ids match the pattern (each new id once), every ts is UTC and inside
+        [TS_MIN, future_limit]. False sends the chunk to the line-by-line path."""
+        if not readings:
+            return True
+        known = self._good_device_ids
+        if not known.issuperset(map(_device_of, readings)):
+            new_ids = set(map(_device_of, readings)) - known
+            if not all(map(_DEVICE_ID.search, new_ids)):
+                return False
+            if len(known) > _KNOWN_IDS_MAX:
+                known.clear()
+            known |= new_ids
+        stamps = list(map(_ts_of, readings))
+        if not _ONLY_UTC.issuperset(map(_tz_of, stamps)):
+            return False
+        return bool(max(stamps) <= future_limit and min(stamps) >= TS_MIN)
+
+    def _decode_chunk(self, lines: list[bytes]) -> list[ChunkReading] | None:
         """All lines in one C call, as the elements of a JSON array; None if any is bad.
 
-        Sound because no field can hold a line boundary: device_id and ts are
-        strings whose patterns exclude `{`, `}` and `,`, the rest are numbers; so
-        with as many elements as lines, element i is exactly line i.
+        Element i must be exactly line i, never two lines merged (`{"a":1` and
+        `"b":2}`) while another line holds two objects. Lines are joined with a
+        comma and a newline, and a line holds no newline (`LineSplitter` splits
+        on it; `validate`'s precondition), so `}`, comma,
+        newline, `{` can only be a join point: if all join points look like that,
+        every line starts with `{` and ends with `}`. An accepted reading has
+        exactly one `{` and one `}` (no nested values; `_all_good` refuses a
+        device id with braces, a ts with them does not parse), so each line then
+        holds exactly one element. Anything else (even a tolerated carriage
+        return at a line end) takes the line-by-line path.
         """
         if not lines:
             return []
+        chunk = b"[" + _JOIN.join(lines) + b"]"
+        if not (chunk.startswith(b"[{") and chunk.endswith(b"}]")):
+            return None
+        if chunk.count(_BOUNDARY) != len(lines) - 1:
+            return None
         try:
-            readings = self._decode_many(b"[" + b",".join(lines) + b"]")
+            readings = self._decode_many(chunk)
         except (msgspec.DecodeError, UnicodeDecodeError):
             return None
         return readings if len(readings) == len(lines) else None
@@ -194,13 +245,3 @@ class Validator:
             else:
                 readings.append(reading)
         return readings, rejections
-
-
-def _all_utc_in_window(readings: list[DriverReading], future_limit: datetime) -> bool:
-    """True when every ts is already UTC and inside [TS_MIN, future_limit] (C-level loops)."""
-    if not readings:
-        return True
-    stamps = list(map(_ts_of, readings))
-    if set(map(_tz_of, stamps)) != {UTC}:
-        return False
-    return bool(max(stamps) <= future_limit and min(stamps) >= TS_MIN)
