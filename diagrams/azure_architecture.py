@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from diagrams import Cluster, Diagram, Edge
+import _style
+from diagrams import Cluster, Edge
 from diagrams.azure.analytics import DataExplorerClusters, EventHubs
 from diagrams.azure.compute import ContainerApps
 from diagrams.azure.general import Dashboard, Table
@@ -24,24 +25,21 @@ from diagrams.onprem.compute import Server
 
 NAME = "azure_architecture"
 
-GRAPH = {"fontsize": "22", "pad": "0.4", "nodesep": "0.5", "ranksep": "1.1", "dpi": "72"}
-TRUST_EDGE = {"color": "#C0392B", "fontcolor": "#C0392B", "penwidth": "2"}
-DATA_EDGE = {"color": "#1F618D", "fontcolor": "#1F618D", "penwidth": "2"}
-CONTROL_EDGE = {"color": "#7B8894", "fontcolor": "#5D6D7E", "style": "dashed"}
-OPS_EDGE = {"color": "#27AE60", "fontcolor": "#1E8449", "style": "dotted"}
+TRUST_EDGE = _style.RED
+DATA_EDGE = _style.BLUE
+CONTROL_EDGE = _style.GREY_DASHED
+OPS_EDGE = _style.GREEN_DOTTED
 
 
 def draw(out_dir: Path) -> Path:
     """Render the view into out_dir and return the PNG's path."""
     target = out_dir / NAME
-    with Diagram(
+    with _style.canvas(
         "Powerwatch on Azure: secure ingest, detection in ADX, events API",
-        filename=str(target),
-        direction="LR",
-        curvestyle="curved",
-        show=False,
-        graph_attr=GRAPH,
-        edge_attr={"fontsize": "12"},
+        target,
+        fontsize="22",
+        nodesep="0.5",
+        ranksep="1.1",
     ):
         with Cluster("Driver's site (external, known IP)"):
             driver = Server("Driver\nTLS 1.3 server\nknown IP:port")

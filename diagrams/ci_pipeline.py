@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from diagrams import Cluster, Diagram, Edge
+import _style
+from diagrams import Cluster, Edge
 from diagrams.k8s.storage import PVC
 from diagrams.onprem.cd import Tekton
 from diagrams.onprem.container import Docker
@@ -14,23 +15,20 @@ from diagrams.programming.language import Python
 
 NAME = "ci_pipeline"
 
-GRAPH = {"fontsize": "20", "pad": "0.4", "nodesep": "0.45", "ranksep": "0.9", "dpi": "72"}
-FLOW = {"color": "#1F618D", "penwidth": "2"}
-GATE = {"color": "#C0392B", "fontcolor": "#C0392B", "penwidth": "2"}
-REPORT = {"color": "#7B8894", "fontcolor": "#5D6D7E", "style": "dashed"}
+FLOW = {"color": _style.BLUE["color"], "penwidth": "2"}  # labels stay black here
+GATE = _style.RED
+REPORT = _style.GREY_DASHED
 
 
 def draw(out_dir: Path) -> Path:
     """Render the view into out_dir and return the PNG's path."""
     target = out_dir / NAME
-    with Diagram(
+    with _style.canvas(
         "Powerwatch CI: Tekton pipeline (red = fails the run, grey = report only)",
-        filename=str(target),
-        direction="LR",
-        curvestyle="curved",
-        show=False,
-        graph_attr=GRAPH,
-        edge_attr={"fontsize": "12"},
+        target,
+        fontsize="20",
+        nodesep="0.45",
+        ranksep="0.9",
     ):
         github = Github("push to main\n(webhook)")
         with Cluster("Tekton Triggers"):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from diagrams import Cluster, Diagram, Edge
+import _style
+from diagrams import Cluster, Edge
 from diagrams.generic.storage import Storage
 from diagrams.onprem.client import Client
 from diagrams.onprem.compute import Server
@@ -13,21 +14,18 @@ from diagrams.programming.language import Python
 
 NAME = "local_mode"
 
-GRAPH = {"fontsize": "20", "pad": "0.4", "nodesep": "0.6", "ranksep": "1.0", "dpi": "72"}
-FLOW = {"color": "#1F618D", "fontcolor": "#1F618D", "penwidth": "2"}
+FLOW = _style.BLUE
 
 
 def draw(out_dir: Path) -> Path:
     """Render the view into out_dir and return the PNG's path."""
     target = out_dir / NAME
-    with Diagram(
+    with _style.canvas(
         "Powerwatch local mode: one command, no cloud (cloud counterpart in brackets)",
-        filename=str(target),
-        direction="LR",
-        curvestyle="curved",
-        show=False,
-        graph_attr=GRAPH,
-        edge_attr={"fontsize": "12"},
+        target,
+        fontsize="20",
+        nodesep="0.6",
+        ranksep="1.0",
     ):
         with Cluster("one machine, loopback only (127.0.0.1); dev certificates in .local/"):
             driver = Server("driver-sim\nTLS 1.3 mTLS server\n1 Hz per device, surges\n[Driver]")

@@ -16,8 +16,10 @@ MIN_BYTES = 10_000  # an empty canvas or a lone title is far smaller
 
 
 def view_names() -> list[str]:
-    """One view per script in diagrams/, besides the renderer itself."""
-    return sorted(p.stem for p in DIAGRAMS.glob("*.py") if p.stem != "render")
+    """One view per script in diagrams/, besides the renderer and private helpers (_*.py)."""
+    return sorted(
+        p.stem for p in DIAGRAMS.glob("*.py") if p.stem != "render" and not p.stem.startswith("_")
+    )
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -2,20 +2,19 @@
 
     driver-sim --mTLS--> gateway --> spool dir --> ingestion + API (one process) --> page
 
-Reuses the gateway's orchestrator pieces (powerwatch_gateway.local_stack: children,
-ports, metrics) and its dev certificates; adds the `serve` process (API + ingestion,
-powerwatch_api.local.serve). Everything binds to 127.0.0.1; state lives in .local/.
-Ctrl-C (or SIGTERM) stops the children in reverse order: API, gateway (flushes its
-batch to the spool), simulator.
+Reuses the gateway's orchestrator (powerwatch_gateway.local_stack: children, ports,
+supervision, signals, metrics) and its dev certificates; adds the `serve` process
+(API + ingestion, powerwatch_api.local.serve). Everything binds to 127.0.0.1; state
+lives in .local/. Ctrl-C (or SIGTERM) stops the children in reverse order: API,
+gateway (flushes its batch to the spool), simulator.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import functools
 import json
-import signal
 import sys
 import urllib.request
 from collections.abc import Sequence
@@ -23,7 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from powerwatch_gateway.devcerts import DevCertPaths, ensure_dev_certs
-from powerwatch_gateway.local_stack import Child, counters_line, free_port, scrape
+from powerwatch_gateway.local_stack import (
+    Child,
+    free_port,
+    gateway_status,
+    run_until_signal,
+    supervise,
+)
 from powerwatch_gateway.local_stack import Stack as GatewayStack
 
 SURGE_EVERY_S = 30.0  # a newcomer sees the first surge within a minute
@@ -85,41 +90,22 @@ def api_counts(url: str) -> str:
 
 
 async def run(stack: PlatformStack, every_s: float, stop: asyncio.Event) -> int:
-    children = stack.children()
-    log_dir = stack.state_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    for child in children:
-        await child.start(log_dir)
-    print(f"live page        {stack.api_url}/live/")
-    print(f"events API       {stack.api_url}/api/v1/events   (OpenAPI UI: {stack.api_url}/schema/)")
-    print(f"gateway health   {stack.gateway_url}/healthz  metrics: {stack.gateway_url}/metrics")
-    print(f"driver-sim       127.0.0.1:{stack.driver_port} (TLS 1.3, mutual auth)")
-    print(f"state            {stack.state_dir} (certs/, gateway/spool/, powerwatch.duckdb, logs/)")
-    print("Ctrl-C stops everything.", flush=True)
-    exit_code = 0
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every_s)
-        dead = [c for c in children if c.process is not None and c.process.returncode is not None]
-        if dead:
-            for c in dead:
-                code = c.process.returncode if c.process else "?"
-                print(f"{c.name} exited with {code}; see {log_dir}/{c.name}.log", flush=True)
-            exit_code = 1
-            break
-        if not stop.is_set():
-            print(await asyncio.to_thread(_status_line, stack), flush=True)
-    for child in reversed(children):  # API first, then the gateway flushes, then the simulator
-        await child.stop()
-    print("stopped.", flush=True)
-    return exit_code
+    banner = [
+        f"live page        {stack.api_url}/live/",
+        f"events API       {stack.api_url}/api/v1/events   (OpenAPI UI: {stack.api_url}/schema/)",
+        f"gateway health   {stack.gateway_url}/healthz  metrics: {stack.gateway_url}/metrics",
+        f"driver-sim       127.0.0.1:{stack.driver_port} (TLS 1.3, mutual auth)",
+        f"state            {stack.state_dir} (certs/, gateway/spool/, powerwatch.duckdb, logs/)",
+    ]
+    status = functools.partial(_status_line, stack)
+    # Stopped in reverse: the API first, then the gateway flushes, then the simulator.
+    return await supervise(
+        stack.children(), stack.state_dir / "logs", banner, status, every_s, stop
+    )
 
 
 def _status_line(stack: PlatformStack) -> str:
-    try:
-        line = counters_line(scrape(stack.gateway_url))
-    except OSError as error:
-        line = f"gateway metrics not available yet: {error}"
+    line = gateway_status(stack.gateway_url)
     try:
         return f"{line} | api {api_counts(stack.api_url)}"
     except (OSError, ValueError, KeyError) as error:
@@ -163,15 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         surge_every_s=args.surge_every,
         rate_hz=args.rate,
     )
-
-    async def _main() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        return await run(stack, args.every, stop)
-
-    return asyncio.run(_main())
+    return run_until_signal(lambda stop: run(stack, args.every, stop))
 
 
 if __name__ == "__main__":

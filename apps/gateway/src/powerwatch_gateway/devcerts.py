@@ -46,6 +46,27 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
+def _builder(
+    key: ec.EllipticCurvePrivateKey,
+    subject: x509.Name,
+    issuer: x509.Name,
+    not_before: datetime | None,
+    valid_for: timedelta,
+) -> x509.CertificateBuilder:
+    """What every certificate here has: names, public key, random serial, validity window."""
+    # Valid from 5 minutes ago by default, so a peer's slightly slow clock accepts it.
+    start = not_before or datetime.now(UTC) - timedelta(minutes=5)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + valid_for)
+    )
+
+
 def make_ca(
     common_name: str = "Powerwatch dev CA",
     *,
@@ -53,15 +74,8 @@ def make_ca(
     valid_for: timedelta = DEV_VALIDITY,
 ) -> Issued:
     key = ec.generate_private_key(ec.SECP256R1())
-    start = not_before or datetime.now(UTC) - timedelta(minutes=5)
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(_name(common_name))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + valid_for)
+        _builder(key, _name(common_name), _name(common_name), not_before, valid_for)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -94,15 +108,8 @@ def issue(
 ) -> Issued:
     """A leaf certificate: server (with SANs for `hosts`) or client."""
     key = ec.generate_private_key(ec.SECP256R1())
-    start = not_before or datetime.now(UTC) - timedelta(minutes=5)
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(ca.cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + valid_for)
+        _builder(key, _name(common_name), ca.cert.subject, not_before, valid_for)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage(

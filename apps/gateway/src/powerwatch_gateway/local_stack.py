@@ -4,7 +4,8 @@ Generates dev certificates into .local/certs (if missing), starts driver-sim
 and the gateway (local spool sink under .local/), prints the URLs and a line
 of counters every few seconds, and stops everything on Ctrl-C / SIGTERM.
 
-To add a component (ingestion, API, ...) append a `Child` in `children()`.
+To add a component (ingestion, API, ...) append a `Child` in `children()`; `make up`
+(powerwatch_api.local.stack) does so and reuses `supervise` and `run_until_signal`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import signal
@@ -19,7 +21,7 @@ import socket
 import sys
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,17 +148,32 @@ def counters_line(m: dict[str, float]) -> str:
     )
 
 
-async def run(stack: Stack, every_s: float, stop: asyncio.Event) -> int:
-    children = stack.children()
-    log_dir = stack.state_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
+def gateway_status(url: str) -> str:
+    """The counters line, or why the gateway cannot give one yet."""
+    try:
+        return counters_line(scrape(url))
+    except OSError as error:
+        return f"gateway metrics not available yet: {error}"
+
+
+async def supervise(
+    children: Sequence[Child],
+    log_dir: Path,
+    banner: Sequence[str],
+    status: Callable[[], str],
+    every_s: float,
+    stop: asyncio.Event,
+) -> int:
+    """Start the children, print `banner`, then `status()` every `every_s` until `stop`.
+
+    A child that exits on its own ends the run with 1. The children stop in reverse
+    order, each before what it reads from: the gateway flushes, then the simulator stops.
+    """
+    await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
     for child in children:
         await child.start(log_dir)
-    print(f"gateway health   {stack.gateway_url}/healthz  (ready: {stack.gateway_url}/readyz)")
-    print(f"gateway metrics  {stack.gateway_url}/metrics")
-    print(f"driver-sim       127.0.0.1:{stack.driver_port} (TLS 1.3, mutual auth)")
-    print(f"dev certificates {stack.certs.directory}")
-    print(f"spool (sink)     {stack.state_dir / 'gateway' / 'spool'}   logs: {log_dir}")
+    for line in banner:
+        print(line)
     print("Ctrl-C stops everything.", flush=True)
     exit_code = 0
     while not stop.is_set():
@@ -166,18 +183,41 @@ async def run(stack: Stack, every_s: float, stop: asyncio.Event) -> int:
         if dead:
             for c in dead:
                 code = c.process.returncode if c.process else "?"
-                print(f"{c.name} exited with {code}; see {log_dir}/{c.name}.log")
+                print(f"{c.name} exited with {code}; see {log_dir}/{c.name}.log", flush=True)
             exit_code = 1
             break
         if not stop.is_set():
-            try:
-                print(counters_line(await asyncio.to_thread(scrape, stack.gateway_url)), flush=True)
-            except OSError as error:
-                print(f"gateway metrics not available yet: {error}", flush=True)
-    for child in reversed(children):  # the gateway first: it flushes, then the simulator
+            print(await asyncio.to_thread(status), flush=True)
+    for child in reversed(children):
         await child.stop()
     print("stopped.", flush=True)
     return exit_code
+
+
+def run_until_signal(body: Callable[[asyncio.Event], Awaitable[int]]) -> int:
+    """`body(stop)` in a fresh event loop, where Ctrl-C and SIGTERM set `stop`."""
+
+    async def _main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        return await body(stop)
+
+    return asyncio.run(_main())
+
+
+async def run(stack: Stack, every_s: float, stop: asyncio.Event) -> int:
+    log_dir = stack.state_dir / "logs"
+    banner = [
+        f"gateway health   {stack.gateway_url}/healthz  (ready: {stack.gateway_url}/readyz)",
+        f"gateway metrics  {stack.gateway_url}/metrics",
+        f"driver-sim       127.0.0.1:{stack.driver_port} (TLS 1.3, mutual auth)",
+        f"dev certificates {stack.certs.directory}",
+        f"spool (sink)     {stack.state_dir / 'gateway' / 'spool'}   logs: {log_dir}",
+    ]
+    status = functools.partial(gateway_status, stack.gateway_url)
+    return await supervise(stack.children(), log_dir, banner, status, every_s, stop)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,15 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         http_port=free_port(args.http_port),
         devices=args.devices,
     )
-
-    async def _main() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        return await run(stack, args.every, stop)
-
-    return asyncio.run(_main())
+    return run_until_signal(lambda stop: run(stack, args.every, stop))
 
 
 if __name__ == "__main__":
