@@ -317,3 +317,62 @@ def test_rows_without_reading_id_are_all_kept_and_quarantined(kusto: LocalKusto)
     assert (result.raw, result.duplicates, result.quarantined) == (2, 0, 2)
     reasons = {r["Reason"] for r in kusto.query("QuarantinedReadings").as_dicts()}
     assert reasons == {"missing ReadingId"}
+
+
+def test_translation_cache_is_hit_and_values_still_matter(schema: KustoSchema) -> None:
+    with LocalKusto(schema=schema, now=lambda: NOW) as engine:
+        engine.ingest(
+            [reading(i, device=d, current=30.0) for i in range(3) for d in ("drv-01", "drv-02")]
+        )
+        text = schema.call_query("CriticalEvents")
+        before = engine.cache_stats()
+        answers = {
+            device: [r["DeviceId"] for r in events(engine, schema, deviceId=device)]
+            for device in ("drv-01", "drv-02", "", "drv-99")
+        }
+        after = engine.cache_stats()
+        # One translation of the text, then three hits: the SQL is reused...
+        assert (after.misses - before.misses, after.hits - before.hits) == (1, 3)
+        # ...and each call binds its own values.
+        assert answers == {
+            "drv-01": ["drv-01"] * 3,
+            "drv-02": ["drv-02"] * 3,
+            "": ["drv-02", "drv-01"] * 3,
+            "drv-99": [],
+        }
+        sql, bound = engine.translate(text, {**DAY, "deviceId": "drv-01"})
+        assert "drv-01" not in sql
+        assert "drv-01" in bound.values()
+        capped = engine.query(text, {**DAY, "maxRows": 2}).rows
+        assert len(capped) == 2
+        assert engine.cache_stats().misses == after.misses
+
+
+def test_translation_cache_evicts_least_recently_used(schema: KustoSchema) -> None:
+    with LocalKusto(schema=schema) as engine:
+        first = "print a = 0"
+        engine.query(first)
+        for n in range(1, 300):
+            engine.query(f"print a = {n}")
+            engine.query(first)  # kept hot, never evicted
+        stats = engine.cache_stats()
+        assert stats.size == 256
+        assert stats.misses == 300  # `first` translated once
+
+
+def test_reader_cursors_are_reused_per_thread_and_pruned(kusto: LocalKusto) -> None:
+    def ask() -> None:
+        assert kusto.query("print a = 1").rows == [(1,)]
+
+    ask()
+    ask()
+    assert len(kusto._reader_cursors) == 1  # one cursor for this thread, reused
+    for _ in range(3):  # short-lived threads, as a pool retires idle workers
+        worker = threading.Thread(target=ask)
+        worker.start()
+        worker.join()
+    # Each new thread's cursor replaced the finished ones: no growth with thread churn.
+    assert len(kusto._reader_cursors) == 2
+    with pytest.raises(QueryError):
+        kusto.query("RawReadings | where NoSuchColumn == 1")
+    ask()  # a failed query leaves the thread a working cursor

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,25 @@ class QueryResult:
 
 
 @dataclass(frozen=True)
+class CacheStats:
+    """Translation cache counters (see LocalKusto.translate)."""
+
+    hits: int
+    misses: int
+    size: int
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A query text's translation plus what binding needs, computed once per text."""
+
+    translation: TranslationResult
+    sql: str
+    slots: dict[str, str]
+    nullable: frozenset[str]
+
+
+@dataclass(frozen=True)
 class IngestResult:
     """What one ingest() stored: new raw rows, skipped duplicates, rows per policy target."""
 
@@ -95,6 +115,7 @@ class LocalKusto:
         database: str | Path = ":memory:",
         schema: KustoSchema | None = None,
         now: Clock | None = None,
+        threads: int | None = None,
     ) -> None:
         _engine_extensions.apply()
         self.schema = schema if schema is not None else load_schema()
@@ -102,9 +123,22 @@ class LocalKusto:
         self._columns = self.schema.table_columns()
         self._definitions, policies = _compiled(self.schema)
         self._connection = duckdb_kql.connect(str(database))
+        if threads is not None:
+            # DuckDB threads per query (whole database). A server running many small
+            # queries at once gets its parallelism from the requests: one thread each
+            # skips the per-query scheduling that costs more than it saves here.
+            self._connection.execute("SET threads = ?", [int(threads)])
         self._ingest_lock = threading.Lock()
         self._cache_lock = threading.Lock()
-        self._translations: dict[str, TranslationResult] = {}
+        self._translations: OrderedDict[str, _Compiled] = OrderedDict()
+        self._hits = 0
+        self._misses = 0
+        # One reader cursor per thread, reused: opening a cursor and setting its time zone
+        # cost about as much as a small query. A cursor is a connection to the same
+        # database; each statement is its own transaction, so it sees the last commit.
+        self._readers = threading.local()
+        self._reader_cursors: dict[threading.Thread, duckdb.DuckDBPyConnection] = {}
+        self._readers_lock = threading.Lock()
         self._create_tables()
         self._source = self.schema.tables[_SOURCE_TABLE]
         self._mapping = next(m for m in self.schema.mappings.values() if m.table == _SOURCE_TABLE)
@@ -117,6 +151,11 @@ class LocalKusto:
 
     def close(self) -> None:
         with self._ingest_lock:
+            with self._readers_lock:
+                for reader in self._reader_cursors.values():
+                    with contextlib.suppress(duckdb.Error):
+                        reader.close()
+                self._reader_cursors.clear()
             self._writer.close()
             self._connection.close()
 
@@ -131,27 +170,49 @@ class LocalKusto:
     def query(self, kql: str, parameters: Mapping[str, Any] | None = None) -> QueryResult:
         """Run KQL (e.g. `declare query_parameters(...); Fn(...)`) with bound values."""
         sql, bound = self.translate(kql, parameters)
-        cursor = self._connection.cursor()
+        cursor = self._reader()
         try:
-            cursor.execute("SET TimeZone = 'UTC'")
             cursor.execute(sql, bound) if bound else cursor.execute(sql)
             columns = tuple(d[0] for d in cursor.description or ())
             rows = [tuple(_to_utc(v) for v in row) for row in cursor.fetchall()]
         except duckdb.Error as error:
+            self._drop_reader(cursor)  # start the next query on a clean cursor
             raise QueryError(f"query failed on the local engine: {error}") from error
-        finally:
-            cursor.close()
         return QueryResult(columns, rows)
+
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._readers, "cursor", None)
+        if cursor is None:
+            cursor = self._connection.cursor()
+            cursor.execute("SET TimeZone = 'UTC'")
+            with self._readers_lock:
+                # Worker threads come and go (thread pools retire idle ones): close the
+                # cursors of finished threads so they do not accumulate.
+                for thread in [t for t in self._reader_cursors if not t.is_alive()]:
+                    with contextlib.suppress(duckdb.Error):
+                        self._reader_cursors.pop(thread).close()
+                self._reader_cursors[threading.current_thread()] = cursor
+            self._readers.cursor = cursor
+        return cursor
+
+    def _drop_reader(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._readers.cursor = None
+        with self._readers_lock:
+            self._reader_cursors.pop(threading.current_thread(), None)
+        with contextlib.suppress(duckdb.Error):
+            cursor.close()
 
     def translate(
         self, kql: str, parameters: Mapping[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
         """The DuckDB SQL and bound values for a KQL query (what query() executes).
 
-        The SQL of a text does not depend on the values (they are placeholders), so it is
-        translated once and cached; each call only coerces and binds the values.
+        The SQL of a text does not depend on the values (they are placeholders, each cast
+        to the type the text declares), so it is translated once and kept in an LRU cache
+        keyed by the text; each call only coerces and binds the values.
         """
-        translated = self._translated(kql)
+        compiled = self._translated(kql)
+        translated = compiled.translation
         values = {k: naive_utc(v) for k, v in (parameters or {}).items()}
         try:
             bound, unbound = bind(list(translated.declarations), values)
@@ -159,8 +220,8 @@ class LocalKusto:
             raise QueryError(f"bad parameters: {error}") from error
         # duckdb-kql reads a declared null default (`x:datetime = datetime(null)`) as "no
         # default"; Kusto binds null. Do what Kusto does.
-        nullable = self._null_defaults(kql)
-        slots = {d.name: d.slot for d in translated.declarations}
+        nullable = compiled.nullable
+        slots = compiled.slots
         missing = [name for name in unbound if name not in nullable]
         if missing:
             raise QueryError(f"no value for declared parameter(s): {', '.join(missing)}")
@@ -168,33 +229,45 @@ class LocalKusto:
         bound = {slot: value for slot, value in bound.items() if slot in translated.slots}
         if CLOCK_SLOT in translated.parameters and self._now is not None:
             bound[CLOCK_SLOT] = naive_utc(self._now())
-        return str(translated), bound
+        return compiled.sql, bound
 
-    @staticmethod
-    def _null_defaults(kql: str) -> set[str]:
-        return {p.name for p in declared_parameters(kql) if p.default is not None}
+    def cache_stats(self) -> CacheStats:
+        """Hits, misses and size of the translation cache (for tests and diagnostics)."""
+        with self._cache_lock:
+            return CacheStats(self._hits, self._misses, len(self._translations))
 
-    def _translated(self, kql: str) -> TranslationResult:
+    def _translated(self, kql: str) -> _Compiled:
         with self._cache_lock:
             hit = self._translations.get(kql)
-        if hit is not None:
-            return hit
+            if hit is not None:
+                self._translations.move_to_end(kql)
+                self._hits += 1
+                return hit
+            self._misses += 1
         try:
-            translated = duckdb_kql.to_sql(
-                kql,
-                schema=self._columns,
-                functions=self._definitions,
-                # Any pinned moment makes now() a bound placeholder, filled per call.
-                query_now=_PINNED if self._now is not None else None,
-                allow_write=False,
-            )
+            with _engine_extensions.typed_columns(_typed_columns(self.schema)):
+                translated = duckdb_kql.to_sql(
+                    kql,
+                    schema=self._columns,
+                    functions=self._definitions,
+                    # Any pinned moment makes now() a bound placeholder, filled per call.
+                    query_now=_PINNED if self._now is not None else None,
+                    allow_write=False,
+                )
         except KqlError as error:
             raise QueryError(f"cannot run this KQL locally: {error}") from error
+        compiled = _Compiled(
+            translation=translated,
+            sql=str(translated),
+            slots={d.name: d.slot for d in translated.declarations},
+            nullable=frozenset(p.name for p in declared_parameters(kql) if p.default is not None),
+        )
         with self._cache_lock:
-            if len(self._translations) >= _CACHE_SIZE:
-                self._translations.pop(next(iter(self._translations)))
-            self._translations[kql] = translated
-        return translated
+            self._translations[kql] = compiled
+            self._translations.move_to_end(kql)
+            while len(self._translations) > _CACHE_SIZE:
+                self._translations.popitem(last=False)
+        return compiled
 
     # -- ingestion -------------------------------------------------------------------
 
@@ -317,23 +390,37 @@ def _compiled(schema: KustoSchema) -> tuple[ResolvedFunctions, tuple[tuple[str, 
         if hit is not None and hit[0] is schema:
             return hit[1], hit[2]
         functions = parse_functions([fn.definition for fn in schema.functions.values()]) or {}
-        policies = tuple(
-            (
-                policy.table,
-                str(
-                    duckdb_kql.to_sql(
-                        policy.query,
-                        schema=schema.table_columns(),
-                        functions=functions,
-                        allow_write=False,
-                    )
-                ),
-            )
-            for policy in schema.update_policies
-            if policy.is_enabled and policy.source == _SOURCE_TABLE
-        )
+        with _engine_extensions.typed_columns(_typed_columns(schema)):
+            policies = _policy_sql(schema, functions)
         _compiled_by_schema[id(schema)] = (schema, functions, policies)
         return functions, policies
+
+
+def _policy_sql(schema: KustoSchema, functions: ResolvedFunctions) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (
+            policy.table,
+            str(
+                duckdb_kql.to_sql(
+                    policy.query,
+                    schema=schema.table_columns(),
+                    functions=functions,
+                    allow_write=False,
+                )
+            ),
+        )
+        for policy in schema.update_policies
+        if policy.is_enabled and policy.source == _SOURCE_TABLE
+    )
+
+
+def _typed_columns(schema: KustoSchema) -> frozenset[str]:
+    """Column names every table declares with a non-dynamic type (see _engine_extensions)."""
+    types: dict[str, set[str]] = {}
+    for table in schema.tables.values():
+        for column in table.columns:
+            types.setdefault(column.name, set()).add(column.kql_type)
+    return frozenset(name for name, kinds in types.items() if "dynamic" not in kinds)
 
 
 def _column_sql(table: Table) -> str:

@@ -1,13 +1,18 @@
 """LocalStore: the embedded engine (powerwatch_kusto.LocalKusto) running the same KQL.
 
 LocalKusto is blocking and thread-safe (a DuckDB cursor per query, MVCC snapshots),
-so each query runs in a worker thread and the event loop stays free.
+so each query runs in a worker thread and the event loop stays free. The store has its
+own limiter, smaller than anyio's default pool of 40: a query is CPU-bound in DuckDB
+(which parallelises internally), so more threads than a few per core only add
+contention and tail latency; requests beyond it wait on the event loop in order.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
+import anyio
 import anyio.to_thread
 from powerwatch_api.queries import StoredQuery
 from powerwatch_api.stores.base import (
@@ -19,6 +24,15 @@ from powerwatch_api.stores.base import (
     normalize_rows,
 )
 from powerwatch_kusto import LocalKusto, load_schema
+
+#: Concurrent engine queries per store: two per core (a query waits on DuckDB's own
+#: threads part of the time), at least 4.
+QUERY_THREADS = max(4, 2 * (os.cpu_count() or 2))
+
+
+#: DuckDB threads per query: the API runs many small queries at once, so parallelism comes
+#: from concurrent requests (bench/bench_api.py: 1 thread beat the default on 2 cores).
+ENGINE_THREADS = 1
 
 
 class LocalStore:
@@ -34,6 +48,7 @@ class LocalStore:
         self._engine = engine
         #: Only an engine this store opened is closed by it.
         self._owns_engine = engine is None
+        self._limiter: anyio.CapacityLimiter | None = None
 
     @property
     def engine(self) -> LocalKusto:
@@ -43,13 +58,14 @@ class LocalStore:
         return self._engine
 
     async def open(self) -> None:
+        self._limiter = anyio.CapacityLimiter(QUERY_THREADS)
         if self._engine is None:
             self._engine = await anyio.to_thread.run_sync(self._open_engine)
 
     def _open_engine(self) -> LocalKusto:
         # The same .kql scripts the cluster runs: tables, functions, update policies.
         schema = load_schema(self._kusto_root) if self._kusto_root else None
-        return LocalKusto(database=self._database, schema=schema)
+        return LocalKusto(database=self._database, schema=schema, threads=ENGINE_THREADS)
 
     async def close(self) -> None:
         if self._engine is not None and self._owns_engine:
@@ -63,7 +79,9 @@ class LocalStore:
         engine = self.engine
         values = dict(parameters)
         try:
-            result = await anyio.to_thread.run_sync(engine.query, query.text, values)
+            result = await anyio.to_thread.run_sync(
+                engine.query, query.text, values, limiter=self._limiter
+            )
         except Exception as error:
             # QueryError (bad KQL, wrong type) is a deployment bug, not the caller's.
             raise StoreQueryError(f"{query.name}: {type(error).__name__}: {error}") from error
