@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import anyio
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -26,6 +27,9 @@ from powerwatch_api.services.power import PowerService
 from powerwatch_api.settings import Settings
 from powerwatch_api.stores.base import Store
 from powerwatch_api.web import live_page_routes
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 API_VERSION = "1.0.0"
 
@@ -82,11 +86,30 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Litestar:
-    """Build the API. *store* overrides the one settings describe (tests, local stack)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> Litestar:
+    """Build the API. *store* overrides the one settings describe (tests, local stack);
+    *tracer_provider* turns tracing on with that provider (else settings.tracing decides).
+    """
     settings = settings or Settings.from_env()
     configure_logging(settings.server.log_level)
     the_store = store or build_store(settings)
+    plugins: list[Any] = []
+    route_middleware: list[Any] = []
+    owned_provider: TracerProvider | None = None
+    if tracer_provider is not None or settings.tracing.enabled:
+        # Imported only when on: the OpenTelemetry SDK stays out of the default path.
+        from powerwatch_api import tracing
+
+        provider = tracer_provider or tracing.otlp_tracer_provider(settings.tracing)
+        owned_provider = None if tracer_provider else provider
+        plugins.append(tracing.tracing_plugin(provider))
+        route_middleware.append(DefineMiddleware(tracing.RouteSpanMiddleware))
+        the_store = tracing.traced_store(the_store, provider)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -96,6 +119,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             yield
         finally:
             await the_store.close()
+            if owned_provider is not None:
+                # Flush buffered spans; shutdown blocks on the exporter, so off the loop.
+                await anyio.to_thread.run_sync(owned_provider.shutdown)
 
     limits = settings.limits
 
@@ -118,6 +144,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         else None
     )
     middleware: list[Any] = [
+        *route_middleware,
         DefineMiddleware(RequestContextMiddleware),
         *auth_middleware(settings.auth),
     ]
@@ -134,6 +161,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         cors_config=cors,
         request_max_body_size=settings.server.max_body_bytes,
         lifespan=[lifespan],
+        plugins=plugins,
         state=State({"store": the_store, "settings": settings}),
         debug=False,
         logging_config=None,

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry import trace as otel_trace
 
 from powerwatch_api.web import PAGE_CSP, is_page_path
 
@@ -74,6 +75,21 @@ def trace_context_from(scope: Scope) -> dict[str, str]:
     return {}
 
 
+def active_trace_context() -> dict[str, str]:
+    """trace_id/span_id of the request's server span when tracing is on, else nothing.
+
+    The span continues the caller's ``traceparent`` when there is one, so the trace id
+    is the same one trace_context_from() reads; without one, logs still join the trace.
+    """
+    context = otel_trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    return {
+        "trace_id": otel_trace.format_trace_id(context.trace_id),
+        "span_id": otel_trace.format_span_id(context.span_id),
+    }
+
+
 def request_id_from(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
@@ -120,7 +136,7 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        trace = trace_context_from(scope)
+        trace = active_trace_context() or trace_context_from(scope)
         structlog.contextvars.bind_contextvars(request_id=request_id, **trace)
         try:
             target = len(scope.get("raw_path") or path.encode()) + len(

@@ -260,11 +260,42 @@ class LimitsSettings:
 
 
 @dataclass(frozen=True)
+class TracingSettings:
+    """OpenTelemetry tracing, from the standard OTEL_* variables; off unless an endpoint is set."""
+
+    #: OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT).
+    otlp_endpoint: str = ""
+    service_name: str = "powerwatch-api"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.otlp_endpoint)
+
+    @classmethod
+    def read(cls, env: _Reader) -> TracingSettings:
+        endpoint = env.text("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.text(
+            "OTEL_EXPORTER_OTLP_ENDPOINT"
+        )
+        off = env.text("OTEL_SDK_DISABLED").lower() == "true" or (
+            env.text("OTEL_TRACES_EXPORTER").lower() == "none"
+        )
+        if endpoint and not off:
+            parts = urlsplit(endpoint)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                env.problems.append(f"OTLP endpoint {endpoint!r} is not an http(s) URL")
+        return cls(
+            otlp_endpoint="" if off else endpoint,
+            service_name=env.text("OTEL_SERVICE_NAME", cls.service_name),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -275,6 +306,7 @@ class Settings:
             store=StoreSettings.read(env),
             auth=AuthSettings.read(env),
             limits=LimitsSettings.read(env),
+            tracing=TracingSettings.read(env),
         )
         env.problems.extend(settings.policy_problems())
         if env.problems:
