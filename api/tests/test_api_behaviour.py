@@ -110,6 +110,23 @@ def test_power_series_bins(client: TestClient[Any], bin_size: str, points: int) 
     assert starts == sorted(starts)
 
 
+def test_power_series_bins_are_whole(client: TestClient[Any]) -> None:
+    # drv-01 has one reading per second from 17:50:00 to 17:54:59. A window starting and
+    # ending inside minutes is widened to whole minutes, and the answer says so.
+    series = get_ok(
+        client,
+        "/api/v1/devices/drv-01/power",
+        **{"from": "2026-11-25T17:50:30Z", "to": "2026-11-25T17:52:10Z"},
+        bin="1m",
+    )
+    assert (series["start"], series["end"]) == ("2026-11-25T17:50:00Z", "2026-11-25T17:53:00Z")
+    assert [(p["bin_start"], p["readings"]) for p in series["points"]] == [
+        ("2026-11-25T17:50:00Z", 60),
+        ("2026-11-25T17:51:00Z", 60),
+        ("2026-11-25T17:52:00Z", 60),
+    ]
+
+
 def test_devices_report_status(client: TestClient[Any]) -> None:
     devices = get_ok(client, "/api/v1/devices")["items"]
     assert [(d["device_id"], d["status"]) for d in devices] == [

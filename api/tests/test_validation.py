@@ -1,14 +1,19 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from powerwatch_api.problems import InvalidParametersError
 from powerwatch_api.settings import LimitsSettings
 from powerwatch_api.validation import (
+    BIN_SIZES,
     Cursor,
+    TimeWindow,
     check_device_id,
     decode_cursor,
     encode_cursor,
     resolve_window,
+    widen_to_bins,
 )
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
@@ -122,3 +127,20 @@ def test_time_parsing_is_strict(text: str, message: str | None) -> None:
     else:
         with pytest.raises(InvalidParametersError, match=message):
             parse_time(text, "from")
+
+
+@given(
+    start=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    length=st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=40)),
+    span=st.sampled_from(list(BIN_SIZES.values())),
+)
+def test_windows_widen_to_the_fewest_whole_bins(
+    start: datetime, length: timedelta, span: timedelta
+) -> None:
+    asked = TimeWindow(start.replace(tzinfo=UTC), start.replace(tzinfo=UTC) + length)
+    whole = widen_to_bins(asked, span)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert (whole.start - epoch) % span == timedelta(0)
+    assert (whole.end - epoch) % span == timedelta(0)
+    assert whole.start <= asked.start < whole.start + span
+    assert whole.end - span < asked.end <= whole.end

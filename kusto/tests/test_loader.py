@@ -57,6 +57,7 @@ def test_views_and_policies(schema: KustoSchema) -> None:
     assert schema.views["RawReadingsDeduped"].source == "RawReadings"
     assert [(p.table, p.query) for p in schema.update_policies] == [
         ("PowerEvents", "DetectPowerEvents()"),
+        ("PowerMinutes", "AggregatePowerMinutes()"),
         ("QuarantinedReadings", "QuarantineReadings()"),
     ]
 

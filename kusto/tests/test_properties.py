@@ -5,6 +5,7 @@ any batch split, several devices."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from typing import Any
 
@@ -101,3 +102,38 @@ def test_detection_and_incidents_match_the_rules(
     assert [
         (i["DeviceId"], i["StartTime"], i["EndTime"], i["Readings"]) for i in got_incidents
     ] == expected_incidents(list(unique.values()), ids)
+
+
+series_rows = st.lists(
+    st.tuples(st.sampled_from(DEVICES), st.integers(0, 600), currents),
+    min_size=1,
+    max_size=60,
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None)
+@given(
+    rows=series_rows,
+    splits=st.lists(st.integers(0, 60), max_size=3),
+    bin_minutes=st.sampled_from([1, 2, 5, 60]),
+    device=st.sampled_from(["", *DEVICES]),
+)
+def test_power_series_by_minute_equals_power_series_over_whole_bins(
+    rows: list[tuple[str, int, float | None]], splits: list[int], bin_minutes: int, device: str
+) -> None:
+    """The API's per-minute path answers what the raw-reading function answers, whatever the
+    batch boundaries (partial rows of one minute from several batches must combine)."""
+    schema = SCHEMA
+    records = [reading(s, device=d, voltage=230.0, current=c) for d, s, c in rows]
+    cuts = sorted({0, len(records), *(min(c, len(records)) for c in splits)})
+    span = dt.timedelta(minutes=bin_minutes)
+    window = {"deviceId": device, "fromTime": T0, "toTime": T0 + 11 * span, "binSize": span}
+    with LocalKusto(schema=schema, now=lambda: NOW) as engine:
+        for start, end in itertools.pairwise(cuts):
+            engine.ingest(records[start:end])
+        raw = engine.query(schema.call_query("PowerSeries"), window).as_dicts()
+        by_minute = engine.query(schema.call_query("PowerSeriesByMinute"), window).as_dicts()
+    assert [{**r, "AvgPowerW": None} for r in by_minute] == [{**r, "AvgPowerW": None} for r in raw]
+    for fast, exact in zip(by_minute, raw, strict=True):
+        assert fast["AvgPowerW"] == pytest.approx(exact["AvgPowerW"], rel=1e-12)

@@ -64,7 +64,11 @@ class PowerBin(msgspec.Struct, kw_only=True):
 
 
 class PowerSeries(msgspec.Struct, kw_only=True):
-    """Power of one device aggregated per bin over [from, to)."""
+    """Power of one device per bin over [start, end): the asked window widened to whole bins.
+
+    Every bin is complete (read from per-minute aggregates): a window that starts or ends
+    inside a bin gets that whole bin, and `start`/`end` say which window was answered.
+    """
 
     device_id: str
     bin: BinSize

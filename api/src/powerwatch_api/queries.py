@@ -79,10 +79,10 @@ PowerIncidents(fromTime, toTime, deviceId, maxRows)
 )
 
 POWER_SERIES = StoredQuery(
-    name="PowerSeries",
+    name="PowerSeriesByMinute",
     text="""declare query_parameters(deviceId:string, fromTime:datetime, toTime:datetime,
     binSize:timespan);
-PowerSeries(deviceId, fromTime, toTime, binSize)
+PowerSeriesByMinute(deviceId, fromTime, toTime, binSize)
 | project BinStart, AvgPowerW, MinPowerW, MaxPowerW, Readings, ThresholdW""",
     parameters=(
         ("deviceId", "string"),

@@ -113,6 +113,18 @@ def resolve_window(
     return TimeWindow(window_start, window_end)
 
 
+def widen_to_bins(window: TimeWindow, span: timedelta) -> TimeWindow:
+    """The smallest window of whole bins (aligned to the Unix epoch) containing `window`.
+
+    Power series are read from per-minute aggregates, so a bin is always complete: a window
+    that starts or ends inside a bin gets that whole bin rather than a partial one.
+    """
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    start = epoch + (window.start - epoch) // span * span
+    end = epoch + -((epoch - window.end) // span) * span  # ceiling
+    return TimeWindow(start, end)
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where the previous page stopped, and the query it belongs to."""

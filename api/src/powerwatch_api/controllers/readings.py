@@ -109,6 +109,11 @@ class ReadingsController(Controller):
         "/devices/{device_id:str}/power",
         operation_id="getPowerSeries",
         summary="Power of one device per time bin (1m, 5m, 1h, 1d)",
+        description=(
+            "Average, minimum and maximum power and the reading count per bin. Bins are whole "
+            "and aligned to the Unix epoch: the window is widened to bin boundaries, and the "
+            "response's start/end give the window answered."
+        ),
         responses=PROBLEM_RESPONSES,
     )
     async def power_series(

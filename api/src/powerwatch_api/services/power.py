@@ -9,7 +9,7 @@ from powerwatch_api.models import BinSize, PowerBin, PowerSeries
 from powerwatch_api.problems import invalid
 from powerwatch_api.settings import LimitsSettings
 from powerwatch_api.stores.base import Store
-from powerwatch_api.validation import BIN_SIZES, check_device_id, resolve_window
+from powerwatch_api.validation import BIN_SIZES, check_device_id, resolve_window, widen_to_bins
 
 
 class PowerService:
@@ -31,7 +31,8 @@ class PowerService:
         if bin_size not in BIN_SIZES:
             raise invalid("bin", f"must be one of {', '.join(BIN_SIZES)}")
         span = BIN_SIZES[bin_size]
-        window = resolve_window(start, end, now=now, limits=self._limits)
+        asked = resolve_window(start, end, now=now, limits=self._limits)
+        window = widen_to_bins(asked, span)
         points = (window.end - window.start) / span
         if points > self._limits.max_series_points:
             raise invalid(
