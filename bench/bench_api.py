@@ -174,7 +174,7 @@ def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
         "POWERWATCH_API_LOG_LEVEL": "warning",
     }
     server = subprocess.Popen(  # nosec B603
-        [sys.executable, "-m", "powerwatch_api"],
+        [sys.executable, __file__, "--serve", "--db", str(db)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -197,6 +197,66 @@ def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not become ready")
 
 
+# --- the server (its own process) ---------------------------------------------------
+
+
+def serve_main(db: Path) -> None:
+    """The API exactly as `python -m powerwatch_api` builds and serves it, plus two routes
+    that only this benchmark mounts: the same questions as the events and power endpoints
+    answered by the hand-written SQL above, on the same database instance, through a limiter
+    of the same size. They are the ceiling: what any endpoint doing one DuckDB query per
+    request can reach on this machine, with no KQL translation and no validation."""
+    import threading
+
+    import anyio
+    import anyio.to_thread
+    import duckdb
+    from litestar import get
+    from powerwatch_api.__main__ import serve
+    from powerwatch_api.app import create_app
+    from powerwatch_api.settings import Settings
+    from powerwatch_api.stores.local import QUERY_THREADS
+
+    settings = Settings.from_env()
+    app = create_app(settings)
+    limiter = anyio.CapacityLimiter(QUERY_THREADS)
+    database = duckdb.connect(str(db))  # the same instance the store opens (one per file)
+    database.execute("SET threads = 1")
+    local = threading.local()
+
+    def run(sql: str, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        cursor = getattr(local, "cursor", None)
+        if cursor is None:
+            cursor = local.cursor = database.cursor()
+            cursor.execute("SET TimeZone = 'UTC'")
+        return cursor.execute(sql, values).fetchall()
+
+    def window(device: str, start: str, end: str) -> dict[str, Any]:
+        return {
+            "device": device,
+            "start": datetime.fromisoformat(start).replace(tzinfo=None),
+            "end": datetime.fromisoformat(end).replace(tzinfo=None),
+        }
+
+    @get("/bench/hand-sql/events", include_in_schema=False)
+    async def hand_sql_events(device: str, from_: str, to: str) -> list[list[Any]]:
+        rows = await anyio.to_thread.run_sync(
+            run, BASELINE_EVENTS, window(device, from_, to), limiter=limiter
+        )
+        return [list(row) for row in rows]
+
+    @get("/bench/hand-sql/power", include_in_schema=False)
+    async def hand_sql_power(device: str, from_: str, to: str) -> list[list[Any]]:
+        rows = await anyio.to_thread.run_sync(
+            run, BASELINE_POWER, window(device, from_, to), limiter=limiter
+        )
+        return [list(row) for row in rows]
+
+    app.register(hand_sql_events)
+    app.register(hand_sql_power)
+    serve(app, settings)
+
+
 # --- the load generator (runs in its own process) ----------------------------------
 
 
@@ -209,7 +269,10 @@ def request_paths(kind: str, hours: float, rng: random.Random) -> str:
     window = f"from={start:%Y-%m-%dT%H:%M:%SZ}&to={start + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
     if kind == "events":
         return f"/api/v1/events?device={device}&{window}&limit=100"
-    return f"/api/v1/devices/{device}/power?{window}&bin=1m"
+    if kind == "power":
+        return f"/api/v1/devices/{device}/power?{window}&bin=1m"
+    hand = window.replace("from=", "from_=")
+    return f"/bench/hand-sql/{kind.removeprefix('sql-')}?device={device}&{hand}"
 
 
 async def open_loop(base: str, kind: str, rate: float, seconds: float, hours: float) -> list[float]:
@@ -278,13 +341,15 @@ def percentile(values: list[float], q: float) -> float:
 
 #: Requests per second of the light-load phase.
 LIGHT_RATE = 10.0
+#: The baseline, the two endpoints, and the two hand-written-SQL ceilings (serve_main).
+KINDS = ("trivial", "events", "power", "sql-events", "sql-power")
 
 
 def load_main(args: argparse.Namespace) -> None:
     base = f"http://127.0.0.1:{args.port}"
     hours = args.readings / DEVICES / 3600
     results: dict[str, Any] = {}
-    for kind in ("trivial", "events", "power"):
+    for kind in KINDS:
         # Warm-up: first queries translate the KQL and fault pages in.
         asyncio.run(open_loop(base, kind, 50, 1, hours))
         # Light load: the service time of one request, with no queue in front of it.
@@ -317,8 +382,10 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
         "trivial": "/healthz (baseline)",
         "events": "/api/v1/events",
         "power": "/devices/{id}/power",
+        "sql-events": "hand SQL: events",
+        "sql-power": "hand SQL: power",
     }
-    for kind in ("trivial", "events", "power"):
+    for kind in KINDS:
         r = results[kind]
         print(
             f"{names[kind]:<22}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['throughput']:>10.0f}"
@@ -326,7 +393,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
             f"{r['throughput'] / trivial['throughput']:>18.2f}x"
         )
     print(f"\nlight load ({LIGHT_RATE:.0f} req/s open loop): latency of one request, no queue")
-    for kind in ("trivial", "events", "power"):
+    for kind in KINDS:
         r = results[kind]
         print(
             f"  {names[kind]:<22} p50 {r['light_p50_ms']:8.2f} ms   p99 {r['light_p99_ms']:8.2f} ms"
@@ -341,6 +408,10 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
             f"{names[kind]}: p99 {r['p99_ms']:.1f} ms at {args.rate:.0f} req/s {p99_ok} "
             f"the < 20 ms target; throughput {ratio:.2f}x of /healthz {tp_ok} the >= 0.5x target"
         )
+    print(
+        "hand SQL rows: the same questions as one hand-written DuckDB query per request on the "
+        "same server (no KQL, no validation): the ceiling of a DuckDB-backed endpoint here."
+    )
 
 
 def main() -> None:
@@ -353,10 +424,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each phase")
     parser.add_argument("--db", type=Path, default=ROOT / ".local" / "bench" / "api.duckdb")
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
         load_main(args)
+        return
+    if args.serve:
+        serve_main(args.db)
         return
     build_database(args.db, args.readings)
     engine = engine_breakdown(args.db, args.readings)

@@ -66,6 +66,7 @@ def draw(out_dir: Path) -> Path:
                 raw = Table("RawReadings")
                 events = Table("PowerEvents\n(update policy,\ntransactional)")
                 quarantine = Table("QuarantinedReadings")
+                minutes = Table("PowerMinutes\n(update policy,\nper-minute sums)")
                 views = Table("materialized views\nper-minute power,\ndedup by ReadingId")
 
         with Cluster("Identity and secrets"):
@@ -94,6 +95,7 @@ def draw(out_dir: Path) -> Path:
         adx >> Edge(**DATA_EDGE) >> raw
         raw >> Edge(label="update policy\nPowerW > ThresholdW", **DATA_EDGE) >> events
         raw >> Edge(label="nulls, NaN", **DATA_EDGE) >> quarantine
+        raw >> Edge(label="per minute", **DATA_EDGE) >> minutes
         raw >> Edge(**DATA_EDGE) >> views
 
         (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import uvicorn
+from litestar import Litestar
 
 from powerwatch_api.app import create_app
 from powerwatch_api.settings import Settings, SettingsError
@@ -16,7 +17,12 @@ def main() -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    app = create_app(settings)
+    serve(create_app(settings), settings)
+    return 0
+
+
+def serve(app: Litestar, settings: Settings) -> None:
+    """Run *app* with the server options the API is deployed with (bench/ uses it too)."""
     uvicorn.run(
         app,
         host=settings.server.host,
@@ -28,7 +34,6 @@ def main() -> int:
         h11_max_incomplete_event_size=16 * 1024,
         timeout_keep_alive=5,
     )
-    return 0
 
 
 if __name__ == "__main__":
