@@ -208,9 +208,9 @@ def test_api_shapes_are_short(kusto: LocalKusto, schema: KustoSchema) -> None:
     assert "THEN -1" not in critical  # 8.
     assert critical.count(" WHERE ") == 1  # 9.: three `where`s, one stage
     assert "ORDER BY" in critical.split("LIMIT")[0].rsplit("SELECT", 1)[1]  # 9.: sort+take
-    assert 'AS (SELECT * FROM "PowerEvents")' not in critical  # 10.
-    assert 'SELECT * FROM "PowerEvents" WHERE' not in critical  # 10.: filter read by summarize
-    assert critical.split('FROM "PowerEvents" WHERE ', 1)[1].split("\n")[0].count(" GROUP BY ") == 1
+    assert 'AS (SELECT * FROM "PowerEventsDeduped")' not in critical  # 10.
+    assert 'SELECT * FROM "PowerEventsDeduped" WHERE' not in critical  # 10.: filter read by project
+    assert 'FROM "PowerEventsDeduped" WHERE ' in critical
     assert not critical.rstrip().endswith(("_s1", "_s2", "_s3", "_s4"))  # 10.
     assert '"DeviceId" AS "DeviceId"' not in critical.rsplit("\n", 1)[1]  # 12.
     incidents = _sql(kusto, schema.call_query("PowerIncidents"), window)

@@ -53,7 +53,7 @@ def test_call_query_declares_every_parameter(schema: KustoSchema) -> None:
 
 
 def test_views_and_policies(schema: KustoSchema) -> None:
-    assert set(schema.views) == {"PowerPerMinute", "RawReadingsDeduped"}
+    assert set(schema.views) == {"PowerEventsDeduped", "PowerPerMinute", "RawReadingsDeduped"}
     assert schema.views["RawReadingsDeduped"].source == "RawReadings"
     assert [(p.table, p.query) for p in schema.update_policies] == [
         ("PowerEvents", "DetectPowerEvents()"),

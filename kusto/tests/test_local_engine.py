@@ -228,6 +228,35 @@ def test_failing_update_policy_rolls_back_the_whole_batch(schema: KustoSchema) -
     engine.close()
 
 
+def test_dedup_views_read_by_functions_are_their_source(
+    kusto: LocalKusto, schema: KustoSchema
+) -> None:
+    kusto.ingest([reading(0, current=30.0), reading(1, current=30.0), reading(2)])
+    kusto.ingest([reading(1, current=30.0)])  # a re-sent copy, skipped at ingest
+    view = kusto.query("PowerEventsDeduped | project ReadingId | sort by ReadingId asc")
+    assert view.rows == [("drv-01:0",), ("drv-01:1",)]
+    # Kusto's column order for `summarize take_any(*) by ReadingId`: the key first.
+    columns = kusto.query("PowerEventsDeduped | take 1").columns
+    assert columns[0] == "ReadingId"
+    assert sorted(columns) == sorted(schema.tables["PowerEvents"].column_names)
+    # A view no stored function reads is not reproduced (as before: ADX only).
+    with pytest.raises(QueryError):
+        kusto.query("RawReadingsDeduped | count")
+
+
+def test_a_batch_that_would_duplicate_a_deduped_key_stores_nothing(schema: KustoSchema) -> None:
+    # The unique index under PowerEventsDeduped turns "no duplicates reach PowerEvents"
+    # into a checked invariant: a policy fanning a reading out twice fails the batch.
+    engine = LocalKusto(schema=schema)
+    index = next(i for i, (t, _) in enumerate(engine._policies) if t == "PowerEvents")
+    table, sql = engine._policies[index]
+    engine._policies[index] = (table, f"{sql} UNION ALL {sql}")
+    with pytest.raises(IngestError, match="nothing stored"):
+        engine.ingest([reading(0, current=30.0)])
+    assert [engine.query(f"{t} | count").rows[0][0] for t in schema.tables] == [0, 0, 0, 0]
+    engine.close()
+
+
 def test_query_errors_are_clear(kusto: LocalKusto) -> None:
     with pytest.raises(QueryError, match="cannot run"):
         kusto.query("RawReadings | scan with (step s: true;)")

@@ -3,9 +3,9 @@
     python -m powerwatch_kusto.deploy --cluster https://<c>.<region>.kusto.windows.net \
         --database powerwatch [--dry-run]
 
-Order: tables (+ mapping) -> functions (callees first) -> table policies -> materialized
-views -> view policies. Every command is idempotent, so a re-run is safe. Credentials:
-azure.identity.DefaultAzureCredential (CLI login, managed or workload identity).
+Order: tables (+ mapping) -> materialized views -> view policies -> functions (callees
+first; they may read views) -> table policies. Every command is idempotent, so a re-run is
+safe. Credentials: azure.identity.DefaultAzureCredential (CLI login, managed or workload identity).
 """
 
 from __future__ import annotations

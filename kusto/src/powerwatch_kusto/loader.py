@@ -32,8 +32,10 @@ from .model import (
 #: The kusto/ directory of this repository (src/powerwatch_kusto/loader.py -> kusto/).
 DEFAULT_ROOT = Path(__file__).resolve().parents[2]
 
-#: Deploy order: tables (+ mappings) -> functions -> table policies -> views -> view policies.
-STAGES = ("tables", "functions", "policies", "views", "view-policies")
+#: Deploy order: tables (+ mappings) -> materialized views -> view policies -> functions
+#: (callees first) -> table policies. Views read only tables; functions may read views, and
+#: ADX validates a function body against what exists when it is created.
+STAGES = ("tables", "views", "view-policies", "functions", "policies")
 
 _TABLE = re.compile(r"^\.create-merge\s+table\s+(\w+)\s*\((.*?)\)\s*(?:with\s*(\(.*\)))?\s*$", re.S)
 _MAPPING = re.compile(

@@ -6,8 +6,11 @@ What it reproduces of ADX:
 * transactional update policies: each batch's new rows go into RawReadings and every
   update policy's Query (read from the policy JSON) runs over exactly those rows, in ONE
   DuckDB transaction — all of it is stored or none of it;
-* de-duplication by ReadingId (ADX gets that from the RawReadingsDeduped view and the
-  functions' folding; here duplicates are skipped at ingest).
+* de-duplication by ReadingId (ADX gets that from the de-duplicating materialized views;
+  here duplicates are skipped at ingest). A view of the shape `T | summarize take_any(*) by
+  K` that a stored function reads is therefore a plain DuckDB view of T here, with a
+  unique index on T(K) so that the premise is checked, not assumed: a batch that would
+  store a second row with the same K fails whole (see `_dedup_views`).
 
 The update-policy queries reference `RawReadings` by name. During ingest they run on a
 dedicated cursor whose `search_path` puts the `batch` schema first, where the table of the
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -120,7 +124,11 @@ class LocalKusto:
         _engine_extensions.apply()
         self.schema = schema if schema is not None else load_schema()
         self._now = now
-        self._columns = self.schema.table_columns()
+        self._views = _dedup_views(self.schema)
+        self._columns = {
+            **self.schema.table_columns(),
+            **{name: view.columns(self.schema) for name, view in self._views.items()},
+        }
         self._definitions, policies = _compiled(self.schema)
         self._connection = duckdb_kql.connect(str(database))
         if threads is not None:
@@ -363,6 +371,16 @@ class LocalKusto:
                     f'ALTER TABLE main."{table.name}" ADD COLUMN IF NOT EXISTS '
                     f'"{column.name}" {_DUCKDB_TYPES[column.kql_type]}'
                 )
+        for name, view in self._views.items():
+            con.execute(
+                f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}_{view.key}" '
+                f'ON main."{view.source}" ("{view.key}")'
+            )
+            columns = ", ".join(f'"{c}"' for c in view.columns(self.schema))
+            origin = f'main."{view.source}"'
+            con.execute(
+                f'CREATE OR REPLACE VIEW main."{name}" AS SELECT {columns} FROM {origin}'  # noqa: S608  # nosec B608 - identifiers from our .kql
+            )
         source = self.schema.tables[_SOURCE_TABLE]
         con.execute(
             f'CREATE TABLE IF NOT EXISTS "{_STAGING}"."{_SOURCE_TABLE}" ({_column_sql(source)})'
@@ -412,6 +430,41 @@ def _policy_sql(schema: KustoSchema, functions: ResolvedFunctions) -> tuple[tupl
         for policy in schema.update_policies
         if policy.is_enabled and policy.source == _SOURCE_TABLE
     )
+
+
+_DEDUP_QUERY = re.compile(r"^\s*(\w+)\s*\|\s*summarize\s+take_any\(\*\)\s+by\s+(\w+)\s*$")
+
+
+@dataclass(frozen=True)
+class _DedupView:
+    """A materialized view `source | summarize take_any(*) by key`."""
+
+    source: str
+    key: str
+
+    def columns(self, schema: KustoSchema) -> list[str]:
+        """The view's columns as Kusto orders them: the by-column, then the rest."""
+        rest = [c for c in schema.tables[self.source].column_names if c != self.key]
+        return [self.key, *rest]
+
+
+def _dedup_views(schema: KustoSchema) -> dict[str, _DedupView]:
+    """De-duplicating views that a stored function reads, which the engine can serve.
+
+    Duplicates never reach a table here (ingest skips a stored ReadingId; update-policy
+    rows come from new rows only), so such a view equals its source table; the unique
+    index LocalKusto puts on source(key) turns that into a checked invariant. Other views
+    (aggregating ones like PowerPerMinute) are not reproduced; no API function reads them.
+    """
+    bodies = " ".join(fn.body for fn in schema.functions.values())
+    views = {}
+    for view in schema.views.values():
+        shape = _DEDUP_QUERY.match(view.query)
+        if shape is None or shape.group(1) != view.source or view.source not in schema.tables:
+            continue
+        if re.search(rf"\b{re.escape(view.name)}\b", bodies):
+            views[view.name] = _DedupView(view.source, shape.group(2))
+    return views
 
 
 def _typed_columns(schema: KustoSchema) -> frozenset[str]:
