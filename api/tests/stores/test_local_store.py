@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -67,3 +68,19 @@ def test_queries_run_in_bounded_threads_on_a_single_threaded_engine() -> None:
     assert counts == [0] * (3 * local.QUERY_THREADS)
     assert 1 <= peak[0] <= local.QUERY_THREADS
     assert threading.current_thread().name not in seen  # never on the event loop thread
+
+
+def test_gil_switch_interval_is_short_while_open_and_restored_after() -> None:
+    before = sys.getswitchinterval()
+
+    async def go() -> float:
+        store = LocalStore()
+        await store.open()
+        try:
+            return sys.getswitchinterval()
+        finally:
+            await store.close()
+
+    # CPython stores the interval in microseconds: compare to the nearest one.
+    assert round(anyio.run(go), 6) == local.GIL_SWITCH_INTERVAL_S < before
+    assert sys.getswitchinterval() == before

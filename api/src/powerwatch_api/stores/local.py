@@ -10,6 +10,7 @@ contention and tail latency; requests beyond it wait on the event loop in order.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 
 import anyio
@@ -34,6 +35,14 @@ QUERY_THREADS = max(4, 2 * (os.cpu_count() or 2))
 #: from concurrent requests (bench/bench_api.py: 1 thread beat the default on 2 cores).
 ENGINE_THREADS = 1
 
+#: The interpreter's GIL switch interval while a LocalStore is open (CPython's default is
+#: 5 ms). A query runs in DuckDB without the GIL; to hand its rows back, its worker thread
+#: needs the GIL, which the event-loop thread holds while it serves other requests, and a
+#: waiting thread only gets it at the next switch interval. At 5 ms that wait is most of a
+#: request's latency under load: bench/bench_api.py at 200 req/s, events p99 161 -> 28 ms
+#: with 0.5 ms and lower again at 0.2 ms (docs/benchmarks.md).
+GIL_SWITCH_INTERVAL_S = 0.0002
+
 
 class LocalStore:
     """The default store when no cluster is configured."""
@@ -49,6 +58,7 @@ class LocalStore:
         #: Only an engine this store opened is closed by it.
         self._owns_engine = engine is None
         self._limiter: anyio.CapacityLimiter | None = None
+        self._switch_interval: float | None = None
 
     @property
     def engine(self) -> LocalKusto:
@@ -59,6 +69,9 @@ class LocalStore:
 
     async def open(self) -> None:
         self._limiter = anyio.CapacityLimiter(QUERY_THREADS)
+        if self._switch_interval is None:
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._switch_interval, GIL_SWITCH_INTERVAL_S))
         if self._engine is None:
             self._engine = await anyio.to_thread.run_sync(self._open_engine)
 
@@ -68,6 +81,9 @@ class LocalStore:
         return LocalKusto(database=self._database, schema=schema, threads=ENGINE_THREADS)
 
     async def close(self) -> None:
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
         if self._engine is not None and self._owns_engine:
             engine, self._engine = self._engine, None
             await anyio.to_thread.run_sync(engine.close)
