@@ -7,9 +7,11 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import anyio
+import pytest
 from powerwatch_api import queries
+from powerwatch_api.queries import StoredQuery
 from powerwatch_api.stores import local
-from powerwatch_api.stores.base import ParamValue
+from powerwatch_api.stores.base import ParamValue, StoreQueryError
 from powerwatch_api.stores.local import LocalStore
 
 
@@ -84,3 +86,23 @@ def test_gil_switch_interval_is_short_while_open_and_restored_after() -> None:
     # CPython stores the interval in microseconds: compare to the nearest one.
     assert round(anyio.run(go), 6) == local.GIL_SWITCH_INTERVAL_S < before
     assert sys.getswitchinterval() == before
+
+
+def test_a_result_without_a_declared_column_is_a_clear_error() -> None:
+    query = StoredQuery(name="Odd", text="print A = 1", parameters=(), columns=("A", "B"))
+
+    async def go() -> None:
+        store = LocalStore()
+        await store.open()
+        try:
+            assert await store.run(
+                StoredQuery(name="One", text="print A = 1", parameters=(), columns=("A",)),
+                {},
+                request_id="r",
+            ) == [{"A": 1}]
+            await store.run(query, {}, request_id="r")
+        finally:
+            await store.close()
+
+    with pytest.raises(StoreQueryError, match=r"Odd: result lacks columns \['B'\]"):
+        anyio.run(go)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from operator import itemgetter
 
 import anyio
 import anyio.to_thread
@@ -22,9 +23,8 @@ from powerwatch_api.stores.base import (
     StoreQueryError,
     StoreUnavailableError,
     check_parameters,
-    normalize_rows,
 )
-from powerwatch_kusto import LocalKusto, load_schema
+from powerwatch_kusto import LocalKusto, QueryResult, load_schema
 
 #: Concurrent engine queries per store: two per core (a query waits on DuckDB's own
 #: threads part of the time), at least 4.
@@ -101,4 +101,22 @@ class LocalStore:
         except Exception as error:
             # QueryError (bad KQL, wrong type) is a deployment bug, not the caller's.
             raise StoreQueryError(f"{query.name}: {type(error).__name__}: {error}") from error
-        return normalize_rows(query, result.as_dicts())
+        return _rows(query, result)
+
+
+def _rows(query: StoredQuery, result: QueryResult) -> list[Row]:
+    """The query's columns of each row, by position.
+
+    What normalize_rows() does for the Kusto store, without its per-value work: LocalKusto
+    already returns datetimes as aware UTC (the one thing normalize_value changes), and
+    every row has the result's columns. On a 61-bin power series the per-value path was
+    ~0.5 ms of event-loop time per request.
+    """
+    missing = [c for c in query.columns if c not in result.columns]
+    if missing:
+        raise StoreQueryError(f"{query.name}: result lacks columns {missing}")
+    pick = itemgetter(*(result.columns.index(c) for c in query.columns))
+    names = query.columns
+    if len(names) == 1:
+        return [{names[0]: pick(row)} for row in result.rows]
+    return [dict(zip(names, pick(row), strict=True)) for row in result.rows]
