@@ -12,7 +12,11 @@ critical events, power series and the trivial /healthz of the same app — it me
 It prints both and the ratios against /healthz. Targets (issue 4): p99 under 20 ms at
 200 requests/s, and throughput at least half of the trivial endpoint's.
 
-    .venv/bin/python bench/bench_api.py                 # 10 M readings, ~2 minutes
+The same server also answers the same two questions with one hand-written DuckDB query per
+request (routes only this benchmark mounts, see serve_main): the ceiling any DuckDB-backed
+endpoint reaches on this machine, measured in the same run as the endpoints.
+
+    .venv/bin/python bench/bench_api.py                 # 10 M readings, ~3 minutes
     .venv/bin/python bench/bench_api.py --readings 1000000 --seconds 5
 """
 
