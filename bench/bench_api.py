@@ -245,22 +245,17 @@ def serve_main(db: Path) -> None:
             "end": datetime.fromisoformat(end).replace(tzinfo=None),
         }
 
-    @get("/bench/hand-sql/events", include_in_schema=False)
-    async def hand_sql_events(device: str, from_: str, to: str) -> list[list[Any]]:
-        rows = await anyio.to_thread.run_sync(
-            run, BASELINE_EVENTS, window(device, from_, to), limiter=limiter
-        )
-        return [list(row) for row in rows]
+    def hand_sql_route(kind: str, sql: str) -> Any:
+        @get(f"/bench/hand-sql/{kind}", include_in_schema=False, name=f"hand-sql-{kind}")
+        async def answer(device: str, from_: str, to: str) -> list[list[Any]]:
+            values = window(device, from_, to)
+            rows = await anyio.to_thread.run_sync(run, sql, values, limiter=limiter)
+            return [list(row) for row in rows]
 
-    @get("/bench/hand-sql/power", include_in_schema=False)
-    async def hand_sql_power(device: str, from_: str, to: str) -> list[list[Any]]:
-        rows = await anyio.to_thread.run_sync(
-            run, BASELINE_POWER, window(device, from_, to), limiter=limiter
-        )
-        return [list(row) for row in rows]
+        return answer
 
-    app.register(hand_sql_events)
-    app.register(hand_sql_power)
+    app.register(hand_sql_route("events", BASELINE_EVENTS))
+    app.register(hand_sql_route("power", BASELINE_POWER))
     serve(app, settings)
 
 

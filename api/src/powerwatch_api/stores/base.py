@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -65,12 +65,17 @@ def normalize_value(value: Any) -> Any:
     return value
 
 
+def check_columns(query: StoredQuery, columns: Container[str]) -> None:
+    """A result without one of the query's declared columns is a contract break."""
+    missing = [c for c in query.columns if c not in columns]
+    if missing:
+        raise StoreQueryError(f"{query.name}: result lacks columns {missing}")
+
+
 def normalize_rows(query: StoredQuery, rows: Sequence[Mapping[str, Any]]) -> list[Row]:
     """Keep exactly the query's columns, normalized; a missing column is a contract break."""
     out: list[Row] = []
     for row in rows:
-        missing = [c for c in query.columns if c not in row]
-        if missing:
-            raise StoreQueryError(f"{query.name}: result lacks columns {missing}")
+        check_columns(query, row)
         out.append({column: normalize_value(row[column]) for column in query.columns})
     return out

@@ -22,6 +22,7 @@ from powerwatch_api.stores.base import (
     Row,
     StoreQueryError,
     StoreUnavailableError,
+    check_columns,
     check_parameters,
 )
 from powerwatch_kusto import LocalKusto, QueryResult, load_schema
@@ -112,9 +113,7 @@ def _rows(query: StoredQuery, result: QueryResult) -> list[Row]:
     every row has the result's columns. On a 61-bin power series the per-value path was
     ~0.5 ms of event-loop time per request.
     """
-    missing = [c for c in query.columns if c not in result.columns]
-    if missing:
-        raise StoreQueryError(f"{query.name}: result lacks columns {missing}")
+    check_columns(query, result.columns)
     pick = itemgetter(*(result.columns.index(c) for c in query.columns))
     names = query.columns
     if len(names) == 1:
