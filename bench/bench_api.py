@@ -1,8 +1,9 @@
 """API latency and throughput on the local store holding 10 million readings.
 
-One run, one server: the API (uvicorn, LocalStore over a DuckDB file) in its own
-process, and the load from another process (an aiohttp client). For each endpoint —
-critical events, power series and the trivial /healthz of the same app — it measures:
+One run, two servers one after the other: the API (uvicorn, LocalStore over a DuckDB
+file) in its own process, and the load from another process (an aiohttp client). The
+first server is the API as shipped, with the local store's result cache; for /healthz,
+critical events and power series it measures:
 
 * latency p50/p99 under a fixed open-loop load (default 200 requests/s; latency is
   counted from each request's scheduled send time, so a stalled server cannot hide
@@ -12,11 +13,15 @@ critical events, power series and the trivial /healthz of the same app — it me
 It prints both and the ratios against /healthz. Targets (issue 4): p99 under 20 ms at
 200 requests/s, and throughput at least half of the trivial endpoint's.
 
-The same server also answers the same two questions with one hand-written DuckDB query per
-request (routes only this benchmark mounts, see serve_main): the ceiling any DuckDB-backed
-endpoint reaches on this machine, measured in the same run as the endpoints.
+The second server has the cache off (every request is one engine query) and measures
+the two endpoints again, plus the same two questions as one hand-written DuckDB query per
+request (routes only this benchmark mounts, see serve_main): the ceiling of any endpoint
+that asks the engine once per request on this machine.
 
-    .venv/bin/python bench/bench_api.py                 # 10 M readings, ~3 minutes
+The load is random: a random device and a random 1-hour window inside the data per
+request, so the cache starts cold and the first requests for each device-day fetch it.
+
+    .venv/bin/python bench/bench_api.py                 # 10 M readings, ~5 minutes
     .venv/bin/python bench/bench_api.py --readings 1000000 --seconds 5
 """
 
@@ -173,13 +178,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(db: Path, port: int, cache_rows: int | None) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "POWERWATCH_LOCAL_DB": str(db),
         "POWERWATCH_API_PORT": str(port),
         "POWERWATCH_API_LOG_LEVEL": "warning",
     }
+    env.pop("POWERWATCH_API_LOCAL_CACHE_ROWS", None)
+    if cache_rows is not None:
+        env["POWERWATCH_API_LOCAL_CACHE_ROWS"] = str(cache_rows)
     server = subprocess.Popen(  # nosec B603
         [sys.executable, __file__, "--serve", "--db", str(db)],
         env=env,
@@ -213,6 +221,7 @@ def serve_main(db: Path) -> None:
     answered by the hand-written SQL above, on the same database instance, through a limiter
     of the same size. They are the ceiling: what any endpoint doing one DuckDB query per
     request can reach on this machine, with no KQL translation and no validation."""
+    import dataclasses
     import threading
 
     import anyio
@@ -254,8 +263,14 @@ def serve_main(db: Path) -> None:
 
         return answer
 
+    @get("/bench/cache-stats", include_in_schema=False, name="cache-stats")
+    async def cache_stats() -> dict[str, Any]:
+        cache = getattr(app.state.store, "cache", None)
+        return {} if cache is None else dataclasses.asdict(cache.stats())
+
     app.register(hand_sql_route("events", BASELINE_EVENTS))
     app.register(hand_sql_route("power", BASELINE_POWER))
+    app.register(cache_stats)
     serve(app, settings)
 
 
@@ -343,15 +358,28 @@ def percentile(values: list[float], q: float) -> float:
 
 #: Requests per second of the light-load phase.
 LIGHT_RATE = 10.0
-#: The baseline, the two endpoints, and the two hand-written-SQL ceilings (serve_main).
-KINDS = ("trivial", "events", "power", "sql-events", "sql-power")
+#: What each server run measures. First the API as shipped (result cache on): the
+#: baseline and the two endpoints. Then the same server with the cache off: the two
+#: endpoints again (every request one engine query) and the two hand-written-SQL
+#: ceilings (serve_main). Result keys: the kind, "-no-cache" added in the second run.
+CACHED_KINDS = ("trivial", "events", "power")
+UNCACHED_KINDS = ("events", "power", "sql-events", "sql-power")
+KINDS = (
+    "trivial",
+    "events",
+    "power",
+    "events-no-cache",
+    "power-no-cache",
+    "sql-events",
+    "sql-power",
+)
 
 
 def load_main(args: argparse.Namespace) -> None:
     base = f"http://127.0.0.1:{args.port}"
     hours = args.readings / DEVICES / 3600
     results: dict[str, Any] = {}
-    for kind in KINDS:
+    for kind in args.kinds.split(","):
         # Warm-up: first queries translate the KQL and fault pages in.
         asyncio.run(open_loop(base, kind, 50, 1, hours))
         # Light load: the service time of one request, with no queue in front of it.
@@ -372,7 +400,18 @@ def load_main(args: argparse.Namespace) -> None:
 # --- the driver ----------------------------------------------------------------------
 
 
-def report(results: dict[str, Any], args: argparse.Namespace) -> None:
+NAMES = {
+    "trivial": "/healthz (baseline)",
+    "events": "/api/v1/events",
+    "power": "/devices/{id}/power",
+    "events-no-cache": "events, no cache",
+    "power-no-cache": "power, no cache",
+    "sql-events": "hand SQL: events",
+    "sql-power": "hand SQL: power",
+}
+
+
+def report(results: dict[str, Any], cache: dict[str, Any], args: argparse.Namespace) -> None:
     trivial = results["trivial"]
     print(
         f"\nload: {args.rate:.0f} req/s open loop for {args.seconds:.0f} s (latency); "
@@ -380,17 +419,10 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     )
     head = ("endpoint", "p50 ms", "p99 ms", "req/s", "p99 vs /healthz", "req/s vs /healthz")
     print(f"{head[0]:<22}{head[1]:>9}{head[2]:>9}{head[3]:>10}{head[4]:>18}{head[5]:>19}")
-    names = {
-        "trivial": "/healthz (baseline)",
-        "events": "/api/v1/events",
-        "power": "/devices/{id}/power",
-        "sql-events": "hand SQL: events",
-        "sql-power": "hand SQL: power",
-    }
     for kind in KINDS:
         r = results[kind]
         print(
-            f"{names[kind]:<22}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['throughput']:>10.0f}"
+            f"{NAMES[kind]:<22}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['throughput']:>10.0f}"
             f"{r['p99_ms'] / trivial['p99_ms']:>17.2f}x"
             f"{r['throughput'] / trivial['throughput']:>18.2f}x"
         )
@@ -398,22 +430,69 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     for kind in KINDS:
         r = results[kind]
         print(
-            f"  {names[kind]:<22} p50 {r['light_p50_ms']:8.2f} ms   p99 {r['light_p99_ms']:8.2f} ms"
+            f"  {NAMES[kind]:<22} p50 {r['light_p50_ms']:8.2f} ms   p99 {r['light_p99_ms']:8.2f} ms"
         )
+    print(
+        "\nresult cache of the first server, after its run: "
+        + ", ".join(f"{k} {v:,}" for k, v in cache.items())
+    )
     print()
-    for kind in ("events", "power"):
+    for kind in ("events", "power", "events-no-cache", "power-no-cache"):
         r = results[kind]
         p99_ok = "meets" if r["p99_ms"] < 20 else "MISSES"
         tp_ok = "meets" if r["throughput"] >= 0.5 * trivial["throughput"] else "MISSES"
         ratio = r["throughput"] / trivial["throughput"]
         print(
-            f"{names[kind]}: p99 {r['p99_ms']:.1f} ms at {args.rate:.0f} req/s {p99_ok} "
+            f"{NAMES[kind]}: p99 {r['p99_ms']:.1f} ms at {args.rate:.0f} req/s {p99_ok} "
             f"the < 20 ms target; throughput {ratio:.2f}x of /healthz {tp_ok} the >= 0.5x target"
         )
     print(
-        "hand SQL rows: the same questions as one hand-written DuckDB query per request on the "
-        "same server (no KQL, no validation): the ceiling of a DuckDB-backed endpoint here."
+        "no-cache and hand SQL rows: a second server on the same database with the result "
+        "cache off (POWERWATCH_API_LOCAL_CACHE_ROWS=0): every request is one engine query; "
+        "hand SQL is the same question as one hand-written DuckDB query (no KQL, no "
+        "validation), the ceiling of one query per request here. Ratios are to the first "
+        "server's /healthz."
     )
+
+
+def run_server(
+    db: Path, args: argparse.Namespace, kinds: tuple[str, ...], cache_rows: int | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One server process, one load-generator process: the kinds' results and the
+    server's cache counters after the load."""
+    import urllib.request
+
+    port = free_port()
+    server = start_server(db, port, cache_rows)
+    try:
+        load = subprocess.run(  # nosec B603
+            [
+                sys.executable,
+                __file__,
+                "--load",
+                "--port",
+                str(port),
+                "--kinds",
+                ",".join(kinds),
+                "--readings",
+                str(args.readings),
+                "--rate",
+                str(args.rate),
+                "--concurrency",
+                str(args.concurrency),
+                "--seconds",
+                str(args.seconds),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/cache-stats") as answer:  # nosec B310
+            cache = json.loads(answer.read())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return json.loads(load.stdout.strip().splitlines()[-1]), cache
 
 
 def main() -> None:
@@ -428,6 +507,7 @@ def main() -> None:
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--kinds", default=",".join(CACHED_KINDS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
         load_main(args)
@@ -437,35 +517,12 @@ def main() -> None:
         return
     build_database(args.db, args.readings)
     engine = engine_breakdown(args.db, args.readings)
-    port = free_port()
-    server = start_server(args.db, port)
-    try:
-        load = subprocess.run(  # nosec B603
-            [
-                sys.executable,
-                __file__,
-                "--load",
-                "--port",
-                str(port),
-                "--readings",
-                str(args.readings),
-                "--rate",
-                str(args.rate),
-                "--concurrency",
-                str(args.concurrency),
-                "--seconds",
-                str(args.seconds),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    results, cache = run_server(args.db, args, CACHED_KINDS, None)
+    uncached, _ = run_server(args.db, args, UNCACHED_KINDS, 0)
+    results |= {k if k.startswith("sql-") else f"{k}-no-cache": v for k, v in uncached.items()}
     shown = args.db.relative_to(ROOT) if args.db.is_relative_to(ROOT) else args.db
     print(f"readings: {args.readings:,} in {shown}")
-    report(json.loads(load.stdout.strip().splitlines()[-1]), args)
+    report(results, cache, args)
     print("\nwhere the time goes (in process, no HTTP, median of 27 random 1-hour windows):")
     for kind, (kql, sql) in engine.items():
         print(

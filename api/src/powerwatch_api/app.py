@@ -45,7 +45,11 @@ def build_store(settings: Settings) -> Store:
         )
     from powerwatch_api.stores.local import LocalStore
 
-    return LocalStore(database=settings.store.local_database, kusto_root=settings.store.kusto_root)
+    return LocalStore(
+        database=settings.store.local_database,
+        kusto_root=settings.store.kusto_root,
+        cache_rows=settings.store.local_cache_rows,
+    )
 
 
 def _openapi(settings: Settings) -> OpenAPIConfig:

@@ -139,8 +139,14 @@ def auth_middleware(settings: AuthSettings) -> list[DefineMiddleware]:
     return []
 
 
-def requires_reader(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: 403 unless the caller holds the read role (no-op when auth is off)."""
+async def requires_reader(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard: 403 unless the caller holds the read role (no-op when auth is off).
+
+    A coroutine although it never waits: Litestar runs a plain-function guard in a worker
+    thread, a thread round trip on every request (bench/bench_api.py's profile).
+    """
     settings: AuthSettings = connection.app.state.settings.auth
     if settings.mode == "none":
         return

@@ -139,6 +139,9 @@ class StoreSettings:
     #: Directory holding the .kql scripts (tables/, functions/, ...); "" = the kusto/
     #: folder next to the installed powerwatch_kusto sources (a checkout).
     kusto_root: str = ""
+    #: Rows the local store's result cache keeps (0 = no cache; stores/result_cache.py).
+    #: About 450 bytes a row: 100 devices' events and minute series over days fit.
+    local_cache_rows: int = 500_000
 
     @property
     def uses_kusto(self) -> bool:
@@ -177,6 +180,9 @@ class StoreSettings:
             max_attempts=env.integer("POWERWATCH_KUSTO_MAX_ATTEMPTS", cls.max_attempts, 1, 10),
             local_database=env.text("POWERWATCH_LOCAL_DB", cls.local_database),
             kusto_root=env.text("POWERWATCH_KUSTO_ROOT"),
+            local_cache_rows=env.integer(
+                "POWERWATCH_API_LOCAL_CACHE_ROWS", cls.local_cache_rows, 0, 50_000_000
+            ),
         )
 
 

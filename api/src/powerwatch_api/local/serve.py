@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = LocalKusto(database=args.database)
     ingest = IngestThread(make_ingestor(args, engine), args.poll)
     try:
-        app = create_app(settings, store=LocalStore(args.database, engine=engine))
+        store = LocalStore(args.database, engine=engine, cache_rows=settings.store.local_cache_rows)
+        app = create_app(settings, store=store)
         ingest.start()
         if args.port_file:
             args.port_file.write_text(str(port), encoding="utf-8")

@@ -17,6 +17,7 @@ from operator import itemgetter
 import anyio
 import anyio.to_thread
 from powerwatch_api.queries import StoredQuery
+from powerwatch_api.settings import StoreSettings
 from powerwatch_api.stores.base import (
     ParamValue,
     Row,
@@ -25,6 +26,8 @@ from powerwatch_api.stores.base import (
     check_columns,
     check_parameters,
 )
+from powerwatch_api.stores.extents import SPLITS
+from powerwatch_api.stores.result_cache import Clock, ResultCache, utc_now
 from powerwatch_kusto import LocalKusto, QueryResult, load_schema
 
 #: Concurrent engine queries per store: two per core (a query waits on DuckDB's own
@@ -45,13 +48,27 @@ ENGINE_THREADS = 1
 GIL_SWITCH_INTERVAL_S = 0.0002
 
 
+#: Rows the result cache keeps by default (settings: POWERWATCH_API_LOCAL_CACHE_ROWS).
+DEFAULT_CACHE_ROWS = StoreSettings.local_cache_rows
+
+
 class LocalStore:
-    """The default store when no cluster is configured."""
+    """The default store when no cluster is configured.
+
+    With *cache_rows* > 0, closed days of the splittable queries are answered from a
+    ResultCache (stores/result_cache.py) that the engine's commits keep exact.
+    """
 
     kind = "local"
 
     def __init__(
-        self, database: str = ":memory:", engine: LocalKusto | None = None, kusto_root: str = ""
+        self,
+        database: str = ":memory:",
+        engine: LocalKusto | None = None,
+        kusto_root: str = "",
+        *,
+        cache_rows: int = DEFAULT_CACHE_ROWS,
+        clock: Clock = utc_now,
     ) -> None:
         self._database = database
         self._kusto_root = kusto_root
@@ -60,6 +77,14 @@ class LocalStore:
         self._owns_engine = engine is None
         self._limiter: anyio.CapacityLimiter | None = None
         self._switch_interval: float | None = None
+        self._cache_rows = cache_rows
+        self._clock = clock
+        self._cache: ResultCache | None = None
+
+    @property
+    def cache(self) -> ResultCache | None:
+        """The result cache while open (None when disabled), for its stats."""
+        return self._cache
 
     @property
     def engine(self) -> LocalKusto:
@@ -75,6 +100,10 @@ class LocalStore:
             sys.setswitchinterval(min(self._switch_interval, GIL_SWITCH_INTERVAL_S))
         if self._engine is None:
             self._engine = await anyio.to_thread.run_sync(self._open_engine)
+        if self._cache_rows > 0 and self._cache is None:
+            # Empty at open: what was written before is read once, then kept.
+            self._cache = ResultCache(self._cache_rows, self._clock)
+            self._engine.add_commit_listener(self._cache.invalidate)
 
     def _open_engine(self) -> LocalKusto:
         # The same .kql scripts the cluster runs: tables, functions, update policies.
@@ -82,6 +111,9 @@ class LocalStore:
         return LocalKusto(database=self._database, schema=schema, threads=ENGINE_THREADS)
 
     async def close(self) -> None:
+        if self._cache is not None and self._engine is not None:
+            self._engine.remove_commit_listener(self._cache.invalidate)
+            self._cache = None
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)
             self._switch_interval = None
@@ -93,16 +125,23 @@ class LocalStore:
         self, query: StoredQuery, parameters: Mapping[str, ParamValue], *, request_id: str
     ) -> list[Row]:
         check_parameters(query, parameters)
-        engine = self.engine
-        values = dict(parameters)
-        try:
-            result = await anyio.to_thread.run_sync(
-                engine.query, query.text, values, limiter=self._limiter
-            )
-        except Exception as error:
-            # QueryError (bad KQL, wrong type) is a deployment bug, not the caller's.
-            raise StoreQueryError(f"{query.name}: {type(error).__name__}: {error}") from error
-        return _rows(query, result)
+        engine = self.engine  # raises when closed
+
+        async def fetch(values: Mapping[str, ParamValue]) -> list[Row]:
+            try:
+                result = await anyio.to_thread.run_sync(
+                    engine.query, query.text, dict(values), limiter=self._limiter
+                )
+            except Exception as error:
+                # QueryError (bad KQL, wrong type) is a deployment bug, not the caller's.
+                raise StoreQueryError(f"{query.name}: {type(error).__name__}: {error}") from error
+            return _rows(query, result)
+
+        split = SPLITS.get(query.name)
+        if self._cache is not None and split is not None and split.splits(parameters):
+            # Rows cut from a kept day are shared between calls: callers only read them.
+            return await self._cache.answer(query, split, parameters, fetch)
+        return await fetch(parameters)
 
 
 def _rows(query: StoredQuery, result: QueryResult) -> list[Row]:
