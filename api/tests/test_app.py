@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from litestar.testing import TestClient
 from powerwatch_api import Settings, create_app
 from powerwatch_api.queries import ALL_QUERIES
@@ -93,3 +95,34 @@ def test_entry_point_refuses_bad_settings_with_a_clear_message() -> None:
     assert "POWERWATCH_API_PORT='x' is not an integer" in done.stderr
     assert "loopback-only" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_serve_freezes_the_startup_heap_then_runs_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+    from powerwatch_api import __main__ as entry
+
+    runs: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        entry.uvicorn,
+        "run",
+        lambda app, **options: runs.append((gc.get_freeze_count(), options["port"])),
+    )
+    gc.unfreeze()
+    try:
+        entry.serve(create_app(Settings()), Settings())
+    finally:
+        gc.unfreeze()
+    [(frozen, port)] = runs
+    assert frozen > 0
+    assert port == Settings().server.port
+
+
+def test_a_store_with_the_cache_off_has_none() -> None:
+    settings = Settings(store=StoreSettings(local_cache_rows=0))
+    app = create_app(settings)
+    store = app.state.store
+    assert isinstance(store, LocalStore)
+    with TestClient(app):
+        assert store.cache is None
+    with TestClient(create_app(Settings())) as client:
+        cached = client.app.state.store
+        assert cached.cache is not None

@@ -112,3 +112,11 @@ def test_api_key_must_be_long() -> None:
 )
 def test_loopback_detection(host: str, expected: bool) -> None:
     assert is_loopback_host(host) is expected
+
+
+def test_the_local_cache_size_is_read_and_checked() -> None:
+    assert Settings.from_env({}).store.local_cache_rows == 500_000
+    assert Settings.from_env({"POWERWATCH_API_LOCAL_CACHE_ROWS": "0"}).store.local_cache_rows == 0
+    for bad, why in (("lots", "is not an integer"), ("-1", "is outside 0..50000000")):
+        with pytest.raises(SettingsError, match=f"POWERWATCH_API_LOCAL_CACHE_ROWS.*{why}"):
+            Settings.from_env({"POWERWATCH_API_LOCAL_CACHE_ROWS": bad})

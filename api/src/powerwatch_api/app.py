@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -16,7 +16,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme
 
-from powerwatch_api.auth import auth_middleware
+from powerwatch_api.auth import auth_middleware, requires_reader
 from powerwatch_api.controllers.health import HealthController
 from powerwatch_api.controllers.readings import ReadingsController
 from powerwatch_api.observability import RequestContextMiddleware, configure_logging
@@ -147,13 +147,21 @@ def create_app(
         if settings.server.cors_origins
         else None
     )
+    # The read-role guard where there is a caller to check. With auth off it would be a
+    # no-op that Litestar still runs per request (it copies the route handler per guard
+    # call; bench/bench_api.py's profile).
+    readings = Router(
+        path="/",
+        route_handlers=[ReadingsController],
+        guards=[requires_reader] if settings.auth.mode != "none" else [],
+    )
     middleware: list[Any] = [
         *route_middleware,
         DefineMiddleware(RequestContextMiddleware),
         *auth_middleware(settings.auth),
     ]
     return Litestar(
-        route_handlers=[HealthController, ReadingsController, *live_page_routes()],
+        route_handlers=[HealthController, readings, *live_page_routes()],
         dependencies={
             "events_service": Provide(events_service, sync_to_thread=False),
             "power_service": Provide(power_service, sync_to_thread=False),

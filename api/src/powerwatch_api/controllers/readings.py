@@ -8,7 +8,6 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 
-from powerwatch_api.auth import requires_reader
 from powerwatch_api.controllers.common import PROBLEM_RESPONSES, request_id, utc_now
 from powerwatch_api.models import BinSize, DeviceList, EventsPage, IncidentsPage, PowerSeries
 from powerwatch_api.services.devices import DevicesService
@@ -54,7 +53,6 @@ Limit = Annotated[
 
 class ReadingsController(Controller):
     path = "/api/v1"
-    guards = [requires_reader]  # noqa: RUF012 - Litestar's class-level declaration
     tags = ["readings"]  # noqa: RUF012 - Litestar's class-level declaration
 
     @get(

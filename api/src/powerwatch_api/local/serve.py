@@ -29,6 +29,7 @@ import structlog
 import uvicorn
 from powerwatch_kusto import LocalKusto
 
+from powerwatch_api.__main__ import freeze_startup_heap
 from powerwatch_api.app import create_app
 from powerwatch_api.local.ingest import (
     IngestThread,
@@ -105,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # stops ingestion between batches and closes the database cleanly.
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: None)
+        freeze_startup_heap()
         uvicorn.Server(config).run(sockets=[sock])  # returns on SIGINT / SIGTERM
     finally:
         ingest.stop()
