@@ -226,6 +226,7 @@ def serve_main(db: Path) -> None:
     of the same size. They are the ceiling: what any endpoint doing one DuckDB query per
     request can reach on this machine, with no KQL translation and no validation."""
     import dataclasses
+    import resource
     import threading
 
     import anyio
@@ -270,7 +271,9 @@ def serve_main(db: Path) -> None:
     @get("/bench/cache-stats", include_in_schema=False, name="cache-stats")
     async def cache_stats() -> dict[str, Any]:
         cache = getattr(app.state.store, "cache", None)
-        return {} if cache is None else dataclasses.asdict(cache.stats())
+        stats = {} if cache is None else dataclasses.asdict(cache.stats())
+        # Linux reports ru_maxrss in KiB.
+        return stats | {"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
 
     app.register(hand_sql_route("events", BASELINE_EVENTS))
     app.register(hand_sql_route("power", BASELINE_POWER))
@@ -600,7 +603,8 @@ def main() -> None:
     build_database(args.db, args.readings)
     engine = engine_breakdown(args.db, args.readings)
     results, cache = run_server(args.db, args, CACHED_KINDS, None)
-    uncached, _ = run_server(args.db, args, UNCACHED_KINDS, 0)
+    uncached, plain = run_server(args.db, args, UNCACHED_KINDS, 0)
+    cache["peak_rss_mib_without_cache"] = plain["peak_rss_mib"]
     results |= {k if k.startswith("sql-") else f"{k}-no-cache": v for k, v in uncached.items()}
     shown = args.db.relative_to(ROOT) if args.db.is_relative_to(ROOT) else args.db
     print(f"readings: {args.readings:,} in {shown}")

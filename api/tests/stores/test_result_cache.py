@@ -333,7 +333,12 @@ def test_a_day_with_more_events_than_a_fetch_may_return_is_asked_in_pieces(
         assert cached == plain
         assert len(cached) == 5  # 2 from day 1 (kept), 3 from day 0 (too big: direct)
         stats = pair.cached.cache.stats()  # type: ignore[union-attr]
-        assert (stats.entries, stats.direct) == (1, 1)
+        assert (stats.fills, stats.entries, stats.direct) == (2, 1, 1)
+        # Day 0 is remembered as too big: asked directly again, not fetched whole again.
+        cached, plain = await pair.both(queries.CRITICAL_EVENTS, params)
+        assert cached == plain
+        stats = pair.cached.cache.stats()  # type: ignore[union-attr]
+        assert (stats.fills, stats.hits, stats.direct) == (2, 1, 2)
 
     run_with_pair(AFTER_ALL, 1000, body)
 
@@ -370,3 +375,17 @@ def test_calls_that_do_not_split_are_asked_directly() -> None:
         assert (stats.fills, stats.hits, stats.direct) == (0, 0, 0)
 
     run_with_pair(AFTER_ALL, 1000, body)
+
+
+def test_a_day_over_a_quarter_of_the_budget_is_used_once_then_asked_in_pieces() -> None:
+    async def body(pair: Pair) -> None:
+        pair.engine.ingest(surge("d-a", 0, 3))
+        for _ in range(2):
+            cached, plain = await pair.both(queries.CRITICAL_EVENTS, first_hour("d-a", 0))
+            assert cached == plain
+            assert len(cached) == 3
+        stats = pair.cached.cache.stats()  # type: ignore[union-attr]
+        # 3 rows > 8 // 4: the first call used the fetched day, the second asked directly.
+        assert (stats.fills, stats.entries, stats.direct) == (1, 0, 1)
+
+    run_with_pair(AFTER_ALL, 8, body)

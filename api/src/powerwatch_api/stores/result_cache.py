@@ -43,6 +43,9 @@ from powerwatch_api.stores.extents import (
 )
 from powerwatch_kusto import IngestResult
 
+#: How many too-big days are remembered (a key each).
+_MAX_OVERSIZED = 4096
+
 #: (query name, device or "" for all, the split's key, extent start)
 Key = tuple[str, str, Hashable, datetime]
 #: Asks the store directly: the rows of the query for these parameters.
@@ -85,6 +88,8 @@ class ResultCache:
         #: Kept days by (device, extent start), for invalidation without a full scan.
         self._slots: dict[tuple[str, datetime], set[Key]] = {}
         self._fills: dict[Key, asyncio.Task[Extent | None]] = {}
+        #: Days too big to keep (see _fill), least recently marked first.
+        self._oversized: OrderedDict[Key, None] = OrderedDict()
         self._rows = 0
         self._hits = self._fill_count = self._shared = self._direct = 0
         self._invalidated = self._evicted = 0
@@ -144,6 +149,8 @@ class ResultCache:
                 self._entries.move_to_end(key)
                 self._hits += 1
                 return kept
+            if key in self._oversized:
+                return None
             running = self._fills.get(key)
             if running is None:
                 self._fill_count += 1
@@ -162,18 +169,26 @@ class ResultCache:
         me = asyncio.current_task()
         try:
             rows = await fetch(params)
-        finally:
+        except BaseException:
             with self._lock:
-                # Still ours unless a commit marked it stale (then nothing is kept).
-                current = self._fills.get(key) is me
-                if current:
+                if self._fills.get(key) is me:
                     del self._fills[key]
-        if split.max_extent_rows is not None and len(rows) > split.max_extent_rows:
-            return None  # capped: not the whole day
-        extent = Extent(rows, split.keys(rows))
-        if current and len(extent.rows) <= self._max_rows // 4:
-            with self._lock:
-                self._keep(key, extent)
+            raise
+        capped = split.max_extent_rows is not None and len(rows) > split.max_extent_rows
+        extent = None if capped else Extent(rows, split.keys(rows))
+        # One lock section from "still ours?" to "kept": a commit between the two would
+        # find nothing to drop and the stale day would stay.
+        with self._lock:
+            if self._fills.get(key) is me:  # else a commit overtook it: not kept
+                del self._fills[key]
+                if extent is not None and len(extent.rows) <= self._max_rows // 4:
+                    self._keep(key, extent)
+            if extent is None or len(extent.rows) > self._max_rows // 4:
+                # A day only grows (ingestion adds rows, never removes them), so one that
+                # is too big now stays too big: ask its pieces directly from now on.
+                self._oversized[key] = None
+                while len(self._oversized) > _MAX_OVERSIZED:
+                    self._oversized.popitem(last=False)
         return extent
 
     def _keep(self, key: Key, extent: Extent) -> None:
