@@ -284,19 +284,25 @@ def serve_main(db: Path) -> None:
 # --- the load generator (runs in its own process) ----------------------------------
 
 
-def request_paths(kind: str, hours: float, rng: random.Random) -> str:
-    """A random device and a random 1-hour window inside the data."""
+def request_path(kind: str, device: int, start: datetime) -> str:
+    """The request of *kind* for one device and the hour from *start*."""
     if kind == "trivial":
         return "/healthz"
-    device = f"drv-{rng.randrange(DEVICES):03d}"
-    start = T0 + timedelta(seconds=rng.randrange(int(max(hours - 1, 0.01) * 3600)))
+    name = f"drv-{device:03d}"
     window = f"from={start:%Y-%m-%dT%H:%M:%SZ}&to={start + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
     if kind == "events":
-        return f"/api/v1/events?device={device}&{window}&limit=100"
+        return f"/api/v1/events?device={name}&{window}&limit=100"
     if kind == "power":
-        return f"/api/v1/devices/{device}/power?{window}&bin=1m"
+        return f"/api/v1/devices/{name}/power?{window}&bin=1m"
     hand = window.replace("from=", "from_=")
-    return f"/bench/hand-sql/{kind.removeprefix('sql-')}?device={device}&{hand}"
+    return f"/bench/hand-sql/{kind.removeprefix('sql-')}?device={name}&{hand}"
+
+
+def request_paths(kind: str, hours: float, rng: random.Random) -> str:
+    """A random device and a random 1-hour window inside the data."""
+    device = rng.randrange(DEVICES)
+    start = T0 + timedelta(seconds=rng.randrange(int(max(hours - 1, 0.01) * 3600)))
+    return request_path(kind, device, start)
 
 
 async def open_loop(base: str, kind: str, rate: float, seconds: float, hours: float) -> list[float]:
@@ -369,16 +375,7 @@ async def prime(base: str, kind: str, hours: float) -> list[float]:
     async with aiohttp.ClientSession(base) as session:
         for device in range(DEVICES):
             for day in range(days):
-                start = T0 + timedelta(days=day)
-                window = (
-                    f"from={start:%Y-%m-%dT%H:%M:%SZ}"
-                    f"&to={start + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
-                )
-                path = (
-                    f"/api/v1/events?device=drv-{device:03d}&{window}&limit=100"
-                    if kind == "events"
-                    else f"/api/v1/devices/drv-{device:03d}/power?{window}&bin=1m"
-                )
+                path = request_path(kind, device, T0 + timedelta(days=day))
                 began = time.perf_counter()
                 async with session.get(path) as response:
                     await response.read()

@@ -88,8 +88,9 @@ class Extent:
 
 
 class Split(ABC):
-    """What a splittable query needs: which calls split, how to fetch a whole extent, how
-    to cut a piece out of it and how to put pieces together."""
+    """What a splittable query needs: which calls split, how to fetch a whole extent or
+    one piece directly, how to cut a piece out of a fetched extent, and when the pieces
+    gathered so far are the whole answer (ResultCache.answer concatenates them)."""
 
     #: Pieces are visited newest first (and the walk may stop early) or oldest first.
     newest_first: bool = False
