@@ -181,14 +181,28 @@ def make_line() -> Callable[..., bytes]:
 
 @pytest.fixture
 def spool_lines() -> Callable[[Path], list[bytes]]:
-    """Every complete record line in a spool directory, in order."""
+    """Every complete record line in a spool directory, in order.
 
-    def read(spool: Path) -> list[bytes]:
+    Safe to call while a gateway writes: before its first segment there are no lines, and a
+    segment sealed (renamed) between the listing and the read makes it list again.
+    """
+
+    def read_once(segments: Path) -> list[bytes]:
         lines: list[bytes] = []
-        for path in sorted((spool / "segments").iterdir()):
+        for path in sorted(segments.iterdir()):
             data = path.read_bytes()
             lines.extend(data[: data.rfind(b"\n") + 1].splitlines())
         return lines
+
+    def read(spool: Path) -> list[bytes]:
+        segments = spool / "segments"
+        while True:
+            if not segments.is_dir():
+                return []
+            try:
+                return read_once(segments)
+            except FileNotFoundError:
+                continue
 
     return read
 
