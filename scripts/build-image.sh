@@ -5,7 +5,8 @@
 #   scripts/build-image.sh -t TAG [-f DOCKERFILE] [--build-arg K=V]... [--tar PATH] CONTEXT
 #
 #   -t TAG          image name, e.g. localhost/powerwatch/gateway:dev (required)
-#   -f DOCKERFILE   default CONTEXT/Dockerfile; CONTEXT/.dockerignore applies
+#   -f DOCKERFILE   default CONTEXT/Dockerfile. DOCKERFILE.dockerignore applies if it
+#                   exists (BuildKit's rule), else CONTEXT/.dockerignore
 #   --build-arg K=V passed through; unless BASE_IMAGE is given, the local base from
 #                   scripts/base-image.sh is passed as BASE_IMAGE (created on first use)
 #   --tar PATH      also write the image as a docker-archive tarball (for scanners)
@@ -57,6 +58,12 @@ if [ "$have_base" = 0 ]; then
 fi
 
 mounts=()
+# A Dockerfile built from a wider context (api/ from the repository root) carries its
+# own ignore file beside it, where BuildKit looks. buildah 1.28 looks there too; naming
+# it keeps the rule from depending on the buildah version.
+ignore=()
+[ -f "$dockerfile.dockerignore" ] && ignore=(--ignorefile "$dockerfile.dockerignore")
+
 ca="${BUILD_CA_BUNDLE-${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}}"
 if [ -n "$ca" ]; then
   [ -r "$ca" ] || die "BUILD_CA_BUNDLE '$ca' is not readable" 2
@@ -68,7 +75,7 @@ fi
 # inputs takes well under a second). --format docker keeps HEALTHCHECK, which the
 # OCI image config has no field for.
 buildah build --isolation chroot --layers --format docker --pull=false \
-  "${mounts[@]}" "${build_args[@]}" -f "$dockerfile" -t "$tag" "$context" >&2 \
+  "${mounts[@]}" "${ignore[@]}" "${build_args[@]}" -f "$dockerfile" -t "$tag" "$context" >&2 \
   || die "buildah build of $tag failed (see the log above)"
 
 if [ -n "$tar" ]; then

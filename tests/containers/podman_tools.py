@@ -112,7 +112,8 @@ def build_image(
     tar: Path | None = None,
     timeout: float = 1800,
 ) -> Build:
-    """Build CONTEXT (with its .dockerignore) into TAG via scripts/build-image.sh.
+    """Build CONTEXT into TAG via scripts/build-image.sh (DOCKERFILE.dockerignore applies,
+    else the context's .dockerignore).
 
     BASE_IMAGE defaults to the local base; pass it in build_args to use another.
     """

@@ -57,3 +57,24 @@ def test_build_passes_args_and_mounts_host_ca_only_during_build(
         assert in_image == base_ca.split()[0]
     finally:
         remove_image(tag)
+
+
+def test_an_ignore_file_named_after_the_dockerfile_wins_over_the_contexts(
+    container_builder: None, tmp_path: Path
+) -> None:
+    # api/Dockerfile is built from the repository root with api/Dockerfile.dockerignore.
+    for name in ("plain.txt", "secret.txt", "context-ignores-me.txt"):
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    (tmp_path / ".dockerignore").write_text("context-ignores-me.txt\n", encoding="utf-8")
+    dockerfile = tmp_path / "sub" / "Dockerfile"
+    dockerfile.parent.mkdir()
+    dockerfile.write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY . /ctx/\n", encoding="utf-8")
+    (tmp_path / "sub" / "Dockerfile.dockerignore").write_text("secret.txt\nsub\n", encoding="utf-8")
+    tag = "localhost/powerwatch/build-helper-ignore:test"
+    try:
+        build_image(tmp_path, tag, dockerfile=dockerfile)
+        listed = run_once(tag, "ls", "-A", "/ctx").split()
+        # Only the Dockerfile's own ignore file counted, as with BuildKit.
+        assert sorted(listed) == [".dockerignore", "context-ignores-me.txt", "plain.txt"]
+    finally:
+        remove_image(tag)
