@@ -7,8 +7,16 @@ import math
 import threading
 from typing import Any
 
+import duckdb
 import pytest
-from powerwatch_kusto import IngestError, IngestResult, KustoSchema, LocalKusto, QueryError
+from powerwatch_kusto import (
+    IngestError,
+    IngestResult,
+    KustoSchema,
+    LocalKusto,
+    QueryError,
+    StorageError,
+)
 
 from .conftest import NOW, T0, reading
 
@@ -299,6 +307,26 @@ def test_database_file_persists(tmp_path: Any, schema: KustoSchema) -> None:
     with LocalKusto(path, schema=schema) as engine:
         assert engine.ingest([reading(0, current=30.0)]).duplicates == 1
         assert len(events(engine, schema)) == 1
+
+
+def test_a_file_holding_duplicate_keys_is_refused_with_a_clear_error(
+    tmp_path: Any, schema: KustoSchema
+) -> None:
+    path = tmp_path / "kusto.duckdb"
+    with LocalKusto(path, schema=schema) as engine:
+        engine.ingest([reading(0, current=30.0)])
+    # A file written without the unique index (by hand, or by an older version).
+    with duckdb.connect(str(path)) as raw:
+        [(index, table)] = raw.execute(
+            "SELECT index_name, table_name FROM duckdb_indexes()"
+        ).fetchall()
+        assert table == "PowerEvents"  # what PowerEventsDeduped reads
+        raw.execute(f'DROP INDEX "{index}"')
+        raw.execute("INSERT INTO PowerEvents SELECT * FROM PowerEvents")
+    with pytest.raises(StorageError, match=r"kusto\.duckdb: PowerEvents holds more than one row"):
+        LocalKusto(path, schema=schema)
+    with duckdb.connect(str(path)) as raw:  # closed again, and left as it was
+        assert raw.execute("SELECT count(*) FROM PowerEvents").fetchone() == (2,)
 
 
 def test_values_round_trip_exactly(kusto: LocalKusto) -> None:

@@ -9,7 +9,7 @@
 See kusto/README.md for the function signatures and the LocalKusto contract.
 """
 
-from .errors import DeployError, IngestError, KustoError, QueryError, ScriptError
+from .errors import DeployError, IngestError, KustoError, QueryError, ScriptError, StorageError
 from .loader import DEFAULT_ROOT, KustoSchema, load_schema
 from .local import IngestResult, LocalKusto, QueryResult
 from .model import (
@@ -44,6 +44,7 @@ __all__ = [
     "QueryResult",
     "Script",
     "ScriptError",
+    "StorageError",
     "Table",
     "UpdatePolicy",
     "load_schema",

@@ -17,5 +17,9 @@ class IngestError(KustoError):
     """A batch was rejected; nothing of it was stored."""
 
 
+class StorageError(KustoError):
+    """A local database file cannot be opened as it is (names the file and the fix)."""
+
+
 class QueryError(KustoError):
     """A query could not be translated or run on the local engine."""

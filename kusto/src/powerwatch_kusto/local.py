@@ -38,7 +38,7 @@ from duckdb_kql.stored_functions import ResolvedFunctions, parse_functions
 from duckdb_kql.translate import CLOCK_SLOT, TranslationResult
 
 from . import _engine_extensions
-from .errors import IngestError, QueryError
+from .errors import IngestError, QueryError, StorageError
 from .loader import KustoSchema, declared_parameters, load_schema
 from .model import Table
 from .records import naive_utc, records_to_rows, rows_as_json
@@ -140,6 +140,7 @@ class LocalKusto:
         }
         self._definitions, policies = _compiled(self.schema)
         self._connection = duckdb_kql.connect(str(database))
+        self._database = str(database)
         if threads is not None:
             # DuckDB threads per query (whole database). A server running many small
             # queries at once gets its parallelism from the requests: one thread each
@@ -157,7 +158,11 @@ class LocalKusto:
         self._readers = threading.local()
         self._reader_cursors: dict[threading.Thread, duckdb.DuckDBPyConnection] = {}
         self._readers_lock = threading.Lock()
-        self._create_tables()
+        try:
+            self._create_tables()
+        except BaseException:
+            self._connection.close()
+            raise
         self._source = self.schema.tables[_SOURCE_TABLE]
         self._mapping = next(m for m in self.schema.mappings.values() if m.table == _SOURCE_TABLE)
         self._policies = list(policies)  # (target table, SQL of the policy Query)
@@ -407,10 +412,19 @@ class LocalKusto:
                     f'"{column.name}" {_DUCKDB_TYPES[column.kql_type]}'
                 )
         for name, view in self._views.items():
-            con.execute(
-                f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}_{view.key}" '
-                f'ON main."{view.source}" ("{view.key}")'
-            )
+            try:
+                con.execute(
+                    f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}_{view.key}" '
+                    f'ON main."{view.source}" ("{view.key}")'
+                )
+            except duckdb.ConstraintException as error:
+                # Only a file written without this index (by hand, or by a version before
+                # it) can get here; the file is left as it was.
+                raise StorageError(
+                    f"{self._database}: {view.source} holds more than one row for some "
+                    f"{view.key}, so {name} cannot be kept exact. De-duplicate the table "
+                    f"(keep one row per {view.key}) or start from a new file."
+                ) from error
             columns = ", ".join(f'"{c}"' for c in view.columns(self.schema))
             origin = f'main."{view.source}"'
             con.execute(
