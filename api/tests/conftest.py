@@ -88,13 +88,16 @@ def kusto_endpoint(engine: LocalKusto) -> Iterator[KustoRestEndpoint]:
         yield endpoint
 
 
-def kusto_store(endpoint: KustoRestEndpoint, max_attempts: int = 3) -> KustoStore:
+def kusto_store(
+    endpoint: KustoRestEndpoint, max_attempts: int = 3, results_cache_max_age_s: float = 0.0
+) -> KustoStore:
     settings = StoreSettings(
         cluster_url=endpoint.url,
         database=DATABASE,
         kusto_auth="none",
         request_timeout_s=10,
         max_attempts=max_attempts,
+        kusto_results_cache_max_age_s=results_cache_max_age_s,
     )
     return KustoStore(settings, max_result_rows=10_000, backoff_base_s=0.01)
 

@@ -120,3 +120,12 @@ def test_the_local_cache_size_is_read_and_checked() -> None:
     for bad, why in (("lots", "is not an integer"), ("-1", "is outside 0..50000000")):
         with pytest.raises(SettingsError, match=f"POWERWATCH_API_LOCAL_CACHE_ROWS.*{why}"):
             Settings.from_env({"POWERWATCH_API_LOCAL_CACHE_ROWS": bad})
+
+
+def test_the_kusto_results_cache_age_is_read_and_checked() -> None:
+    assert Settings.from_env({}).store.kusto_results_cache_max_age_s == 0
+    name = "POWERWATCH_KUSTO_RESULTS_CACHE_MAX_AGE_S"
+    assert Settings.from_env({name: "300"}).store.kusto_results_cache_max_age_s == 300
+    for bad, why in (("5m", "is not a number of seconds"), ("-1", "is outside 0..86400")):
+        with pytest.raises(SettingsError, match=f"{name}.*{why}"):
+            Settings.from_env({name: bad})

@@ -139,6 +139,9 @@ class StoreSettings:
     #: Directory holding the .kql scripts (tables/, functions/, ...); "" = the kusto/
     #: folder next to the installed powerwatch_kusto sources (a checkout).
     kusto_root: str = ""
+    #: ADX may answer an identical call (same function, same parameters) from its query
+    #: results cache when the cached result is at most this old; 0 = always run it.
+    kusto_results_cache_max_age_s: float = 0.0
     #: Rows the local store's result cache keeps (0 = no cache; stores/result_cache.py).
     #: About 450 bytes a row: 100 devices' events and minute series over days fit.
     local_cache_rows: int = 500_000
@@ -178,6 +181,12 @@ class StoreSettings:
                 "POWERWATCH_KUSTO_TIMEOUT_S", cls.request_timeout_s, 0.1, 300
             ),
             max_attempts=env.integer("POWERWATCH_KUSTO_MAX_ATTEMPTS", cls.max_attempts, 1, 10),
+            kusto_results_cache_max_age_s=env.seconds(
+                "POWERWATCH_KUSTO_RESULTS_CACHE_MAX_AGE_S",
+                cls.kusto_results_cache_max_age_s,
+                0,
+                86_400,
+            ),
             local_database=env.text("POWERWATCH_LOCAL_DB", cls.local_database),
             kusto_root=env.text("POWERWATCH_KUSTO_ROOT"),
             local_cache_rows=env.integer(

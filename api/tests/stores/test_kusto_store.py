@@ -64,9 +64,25 @@ def test_parameters_travel_as_kql_literals_beside_the_text(endpoint: KustoRestEn
     assert sent.options["request_readonly"] is True
     assert sent.options["truncationmaxrecords"] == 10_000
     assert sent.options["servertimeout"] == "0:00:10"
+    assert "query_results_cache_max_age" not in sent.options  # ADX's results cache: opt-in
     request_id = sent.headers["x-ms-client-request-id"]
     assert request_id.startswith("PowerwatchApi.CriticalEvents;req-123;")
     assert sent.headers["x-ms-app"] == "powerwatch-api"
+
+
+def test_a_results_cache_age_is_sent_when_configured(endpoint: KustoRestEndpoint) -> None:
+    store = kusto_store(endpoint, results_cache_max_age_s=90)
+    run(store, queries.CRITICAL_EVENTS, EVENTS_PARAMS)
+    run(store, queries.CRITICAL_EVENTS, EVENTS_PARAMS)
+    first, second = endpoint.requests
+    # What ADX keys its cache on is identical in both calls; the request ids differ.
+    assert first.options["query_results_cache_max_age"] == "0:01:30"
+    assert (first.csl, first.parameters, first.options) == (
+        second.csl,
+        second.parameters,
+        second.options,
+    )
+    assert first.headers["x-ms-client-request-id"] != second.headers["x-ms-client-request-id"]
 
 
 def test_typed_results_are_parsed_by_the_client(endpoint: KustoRestEndpoint) -> None:

@@ -3,7 +3,8 @@
 Stored functions are called with ``declare query_parameters`` and values set through
 ClientRequestProperties.set_parameter. Each call carries a client request id that
 names the API request it serves, a server timeout, a read-only flag and a result
-size cap; transient failures (throttling, network, 5xx) are retried with jittered
+size cap, and, when configured, the age of ADX query results cache entries it may
+accept; transient failures (throttling, network, 5xx) are retried with jittered
 backoff, everything else fails at once.
 """
 
@@ -117,6 +118,13 @@ class KustoStore:
         properties.set_option("request_readonly", True)
         # The service stops at this many rows instead of shipping an unbounded result.
         properties.set_option("truncationmaxrecords", self._max_result_rows)
+        if self._settings.kusto_results_cache_max_age_s > 0:
+            # Opt-in staleness for less cluster load: identical text and parameters (the
+            # request id is not part of the key) may be answered from ADX's results cache.
+            properties.set_option(
+                "query_results_cache_max_age",
+                timedelta(seconds=self._settings.kusto_results_cache_max_age_s),
+            )
         return properties
 
     async def run(
