@@ -329,6 +329,18 @@ def test_a_file_holding_duplicate_keys_is_refused_with_a_clear_error(
         assert raw.execute("SELECT count(*) FROM PowerEvents").fetchone() == (2,)
 
 
+def test_every_datetime_column_comes_back_in_utc_and_nothing_else_changes(
+    kusto: LocalKusto,
+) -> None:
+    result = kusto.query(
+        'print n = 1, none = datetime(null), at = datetime(2026-01-01 10:00), s = "x", d = 1m'
+    )
+    assert result.rows == [
+        (1, None, dt.datetime(2026, 1, 1, 10, tzinfo=dt.UTC), "x", dt.timedelta(minutes=1))
+    ]
+    assert result.rows[0][2].tzinfo is dt.UTC
+
+
 def test_values_round_trip_exactly(kusto: LocalKusto) -> None:
     odd = reading(0, device="drv'\"é,;", voltage=230.123456789012, current=4.000000000001)
     odd["ts"] = "2026-11-25T19:00:00.123456+01:00"  # an offset is converted to UTC
