@@ -538,7 +538,7 @@ def _with_utc(rows: list[tuple[Any, ...]], description: Any) -> list[tuple[Any, 
     """Rows with their naive timestamp columns marked UTC. Only those columns are visited:
     a whole day of minute bins is ~10,000 values, of which 1,440 are timestamps."""
     positions = [i for i, column in enumerate(description) if str(column[1]) in _NAIVE_TIMESTAMPS]
-    if not positions or not rows:
+    if not positions:
         return rows
     marked = []
     for row in rows:
