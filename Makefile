@@ -25,13 +25,24 @@ APT_PACKAGES := graphviz chromium chromium-driver buildah podman runc mmdebstrap
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# The lock is the complete set, so pip installs it without resolving anything:
+# --no-deps (pip never reads a package's own requirements, so an extra such as
+# coverage[toml] cannot send the bundled pip 23.2.1 to the index for a newer release),
+# --require-hashes (every file is the locked one), --only-binary (no sdist build that
+# would fetch its build backend's newest release). `pip check` then fails loudly if the
+# lock misses a dependency. This works with the pip that python3 -m venv bundles, so no
+# pip upgrade (itself a moving target) is needed. tests/contracts/test_fresh_venv.py
+# builds a venv this way from scratch.
+PIP_LOCKED := -m pip install -q --disable-pip-version-check --no-deps --only-binary=:all: --require-hashes
+
 $(VENV_STAMP): requirements/lock.txt $(LOCAL_PACKAGES)
 	@# flock: several shells (or helpers) may bootstrap at once.
 	flock .venv.lock bash -euc '\
 	  [ -x $(PY) ] || $(PYTHON) -m venv $(VENV); \
-	  $(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements/lock.txt; \
+	  $(PY) $(PIP_LOCKED) -r requirements/lock.txt 2> >(grep -v "^WARNING: Location" >&2); \
 	  for p in $(dir $(LOCAL_PACKAGES)); do \
 	    $(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e $$p; done; \
+	  $(PY) -m pip check; \
 	  touch $(VENV_STAMP)'
 
 .PHONY: venv
@@ -49,9 +60,11 @@ apt:  ## install the Debian packages the tests need (skips what is present)
 	bash scripts/ensure-apt.sh $(APT_PACKAGES)
 
 .PHONY: lock
-lock:  ## re-resolve requirements/*.in into requirements/lock.txt (needs the venv's uv)
+lock: venv  ## re-resolve requirements/*.in into lock.txt, then ci-tools.lock as its subset
 	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header -q \
-	  requirements/*.in -o requirements/lock.txt
+	  $(filter-out requirements/ci-tools.in,$(wildcard requirements/*.in)) -o requirements/lock.txt
+	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header -q \
+	  -c requirements/lock.txt requirements/ci-tools.in -o requirements/ci-tools.lock
 
 .PHONY: up
 up: venv  ## start the platform locally (driver-sim -> gateway -> ingestion -> API + live page)

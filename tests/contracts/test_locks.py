@@ -1,0 +1,78 @@
+"""Every hash-locked install set is requirements/lock.txt or a subset of it.
+
+The images (apps/gateway, api) and the CI tools (Tekton tasks, GitHub workflow) install
+from their own locks with `--no-deps --require-hashes`: pip resolves nothing, so each lock
+must be complete, hashed and pinned to exactly the versions the repository's tests ran.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REPO_LOCK = ROOT / "requirements/lock.txt"
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._\-]*)==(\S+)", flags=re.MULTILINE)
+
+# lock file -> the make target that rewrites it
+SUBSET_LOCKS = {
+    "apps/gateway/requirements.lock": "make gateway-lock",
+    "apps/gateway/requirements-build.lock": "make gateway-lock",
+    "api/requirements.lock": "make api-lock",
+    "api/requirements-build.lock": "make api-lock",
+    "requirements/ci-tools.lock": "make lock",
+}
+# app folder -> its two image locks
+APPS = {"apps/gateway": "make gateway-lock", "api": "make api-lock"}
+
+
+def normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pins(path: Path) -> dict[str, str]:
+    return {normal(n): v for n, v in PIN.findall(path.read_text(encoding="utf-8"))}
+
+
+def requirement_name(spec: str) -> str:
+    return normal(re.split(r"[\[<>=!~; ]", spec, maxsplit=1)[0])
+
+
+def unhashed_blocks(path: Path) -> list[str]:
+    blocks = re.split(r"^(?=[A-Za-z0-9])", path.read_text(encoding="utf-8"), flags=re.M)
+    return [b.splitlines()[0] for b in blocks if b.strip() and "--hash=sha256:" not in b]
+
+
+@pytest.mark.parametrize("lock", ["requirements/lock.txt", *SUBSET_LOCKS])
+def test_every_pin_carries_a_hash(lock: str) -> None:
+    assert len(pins(ROOT / lock)) > 1
+    assert unhashed_blocks(ROOT / lock) == []
+
+
+@pytest.mark.parametrize(("lock", "remake"), SUBSET_LOCKS.items())
+def test_subset_lock_pins_the_repo_locks_versions(lock: str, remake: str) -> None:
+    repo = pins(REPO_LOCK)
+    drift = {n: (v, repo.get(n)) for n, v in pins(ROOT / lock).items() if repo.get(n) != v}
+    assert drift == {}, f"{lock} differs from requirements/lock.txt: run `{remake}`"
+
+
+@pytest.mark.parametrize(("app", "remake"), APPS.items())
+def test_image_locks_cover_the_package_and_its_build_backend(app: str, remake: str) -> None:
+    project = tomllib.loads((ROOT / app / "pyproject.toml").read_text(encoding="utf-8"))
+    runtime = pins(ROOT / app / "requirements.lock")
+    for spec in project["project"]["dependencies"]:
+        assert requirement_name(spec) in runtime, f"{spec} missing: run `{remake}`"
+    build = pins(ROOT / app / "requirements-build.lock")
+    for spec in project["build-system"]["requires"]:
+        assert requirement_name(spec) in build, f"{spec} missing: run `{remake}`"
+
+
+def test_ci_tools_lock_covers_its_inputs() -> None:
+    tools = pins(ROOT / "requirements/ci-tools.lock")
+    inputs = (ROOT / "requirements/ci-tools.in").read_text(encoding="utf-8").splitlines()
+    for spec in (line.split("#")[0].strip() for line in inputs):
+        if spec:
+            assert requirement_name(spec) in tools, f"{spec} missing: run `make lock`"
