@@ -109,7 +109,8 @@ def check_resolver_ref(ref: dict[str, Any], where: str) -> Iterator[str]:
             yield style("resolver-pinned", f"{where}: hub resolver needs param 'version'")
     elif resolver == "git" and len(params.get("revision", "")) != 40:
         yield style("resolver-pinned", f"{where}: git resolver revision must be a full commit SHA")
-    if params.get("name") and params["name"] not in interfaces.RESOLVED_TASKS:
+    is_task = params.get("kind", "task") == "task"
+    if is_task and params.get("name") and params["name"] not in interfaces.RESOLVED_TASKS:
         yield style(
             "resolved-task-known",
             f"{where}: resolved task '{params['name']}' has no known interface",
