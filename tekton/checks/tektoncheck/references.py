@@ -229,7 +229,7 @@ def _check_pipeline_task(
         for p in params or []
     }
     for param in sorted(passed - set(iface.params)):
-        # Tekton ignores a param the Task does not declare (or propagates it inline).
+        # Tekton ignores extra params (pkg/reconciler/pipelinerun/resources/validate_params.go).
         yield style(
             "param-declared",
             f"{where}: task '{name}' passes param '{param}' its Task does not declare",
