@@ -228,3 +228,23 @@ def test_a_key_differing_only_in_case_is_go_matched_inline_and_refused_in_a_task
     # In a Task the API server checks the schema first and refuses the unknown key.
     problems = schema.validate(_task(task_spec), CRDS, "t")
     assert any("'mountpath' was unexpected" in p for p in problems), problems
+
+
+def _required(node: object, path: str, found: set[str]) -> None:
+    if not isinstance(node, dict):
+        return
+    found.update(f"{path}.{name}" for name in node.get("required") or [])
+    for key, child in (node.get("properties") or {}).items():
+        _required(child, f"{path}.{key}", found)
+    for key in ("items", "additionalProperties"):
+        _required(node.get(key), f"{path}[]", found)
+
+
+def test_only_param_values_stay_required_in_any_spec() -> None:
+    # Every other `required` field of the four v1 CRDs is a Go field the webhook's
+    # round trip always writes. A CRD update that adds one of another kind shows here.
+    found: set[str] = set()
+    for kind in schema.CRD_FILES:
+        _required(schema.schema_for(CRDS, kind)["properties"]["spec"], kind, found)
+    assert {path.rsplit(".", 1)[1] for path in found} == {"value"}
+    assert all(path.endswith(("params[].value", "results[].value")) for path in found), found
