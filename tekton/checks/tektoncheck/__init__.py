@@ -1,29 +1,33 @@
-"""Static checks for the Tekton resources under tekton/ (what a cluster would reject)."""
+"""Static checks for the Tekton resources under tekton/.
+
+Two kinds of problem: what Tekton itself refuses (the CRD schema as the API server
+applies it, and the cross-references the controller resolves), and the project's
+style rules, named ``style/<rule>``, which are stricter than Tekton (see style.py).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tektoncheck import documents, hardening, references, schema, triggers
+from tektoncheck import documents, hardening, references, schema, style, triggers
 
 
 def schema_problems(repo: documents.Repo, crd_dir: Path) -> list[str]:
+    """What the API server would refuse: every resource and the runs inside
+    TriggerTemplates, against the CRD schemas."""
     problems: list[str] = []
-    for doc in repo.docs:
-        problems.extend(schema.validate(doc.body, crd_dir, doc.where(repo.root)))
-    for doc in repo.of_kind("TriggerTemplate"):
-        for index, body in enumerate(doc.spec.get("resourcetemplates") or []):
-            where = f"{doc.where(repo.root)}: resourcetemplates[{index}]"
-            problems.extend(schema.validate(body, crd_dir, where))
+    for where, body in documents.bodies(repo):
+        problems.extend(schema.validate(body, crd_dir, where))
     return problems
 
 
 def run_all(root: Path, crd_dir: Path) -> list[str]:
-    """Every problem the schema, reference, hardening and trigger checks find."""
+    """Every problem the schema, reference, style, hardening and trigger checks find."""
     repo = documents.load(root)
     return [
         *schema_problems(repo, crd_dir),
         *references.check(repo),
-        *hardening.check(repo),
+        *style.check(repo, crd_dir),
+        *style.tagged("hardening", hardening.check(repo)),
         *triggers.check(repo),
     ]

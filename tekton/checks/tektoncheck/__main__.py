@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tektoncheck import run_all
+from tektoncheck import run_all, style
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,9 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     crds = args.crds or args.root.resolve().parent.parent / "shared" / "tekton-crds"
     problems = run_all(args.root, crds)
-    for problem in problems:
+    rules = [p for p in problems if style.is_style(p)]
+    refused = [p for p in problems if not style.is_style(p)]
+    for problem in refused:
         print(problem)
-    print(f"{len(problems)} problem(s)")
+    print(f"{len(refused)} problem(s) Tekton would refuse")
+    for problem in rules:
+        print(problem)
+    print(f"{len(rules)} style problem(s) (this project's rules, stricter than Tekton)")
     return 1 if problems else 0
 
 

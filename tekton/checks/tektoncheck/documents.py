@@ -54,6 +54,16 @@ class Repo:
         return {doc.name: doc for doc in self.of_kind(kind)}
 
 
+def bodies(repo: Repo) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every resource with where it is, and the runs inside each TriggerTemplate."""
+    for doc in repo.docs:
+        yield doc.where(repo.root), doc.body
+    for doc in repo.of_kind("TriggerTemplate"):
+        for index, body in enumerate(doc.spec.get("resourcetemplates") or []):
+            if isinstance(body, dict):
+                yield f"{doc.where(repo.root)}: resourcetemplates[{index}]", body
+
+
 def resource_files(root: Path) -> list[Path]:
     return sorted(
         path
@@ -62,10 +72,11 @@ def resource_files(root: Path) -> list[Path]:
     )
 
 
-def load(root: Path) -> Repo:
-    """Parse every resource file; a file that is not YAML raises with its name."""
+def load(root: Path, files: list[Path] | None = None) -> Repo:
+    """Parse every resource file under root (or only ``files``); a file that is not
+    YAML raises with its name."""
     repo = Repo(root=root)
-    for path in resource_files(root):
+    for path in resource_files(root) if files is None else files:
         try:
             bodies = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
         except yaml.YAMLError as error:
