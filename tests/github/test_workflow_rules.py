@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
-from gha_rules import RULES, WORKFLOW
+from gha_rules import RULES, WORKFLOW, jobs
 
 
 def workflow() -> str:
@@ -134,3 +138,37 @@ def test_a_broken_copy_breaks_the_rule(rule: str, why: str, old: str, new: str) 
 
 def test_every_rule_has_a_broken_copy() -> None:
     assert {b[0] for b in BREAKS} == set(RULES)
+
+
+def python_steps(text: str) -> dict[str, str]:
+    return {
+        f"{name}/{step['name']}": step["run"]
+        for name, job in jobs(text).items()
+        for step in job["steps"]
+        if step.get("shell") == "python"
+    }
+
+
+def test_the_inline_python_steps_pass_ruff(tmp_path: Path) -> None:
+    """actionlint would hand `shell: python` steps to pyflakes, which is not installed:
+    ruff checks them instead (the repository's rules, as for every module)."""
+    steps = python_steps(workflow())
+    assert len(steps) >= 2
+    for number, source in enumerate(steps.values()):
+        (tmp_path / f"step_{number}.py").write_text(source, encoding="utf-8")
+    ruff = Path(sys.executable).with_name("ruff")
+    result = subprocess.run(
+        [str(ruff), "check", "--no-cache", "--isolated", "--select", "E9,F", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    (tmp_path / "broken.py").write_text("print(undefined_name)\n", encoding="utf-8")
+    result = subprocess.run(
+        [str(ruff), "check", "--no-cache", "--isolated", "--select", "E9,F", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "F821" in result.stdout
