@@ -78,8 +78,12 @@ lint: venv  ## ruff, format check, mypy, bandit
 	$(BIN)/bandit -q -c pyproject.toml -r $(wildcard apps api kusto bench tests tekton)
 
 .PHONY: test
-test: apt venv node lint  ## run every test (installs everything first)
+test: apt venv node lint actionlint  ## run every test (installs everything first)
 	$(BIN)/pytest
+
+.PHONY: actionlint
+actionlint: venv  ## actionlint over .github/workflows (shellcheck checks run: blocks when installed)
+	$(BIN)/actionlint
 
 .PHONY: bench
 bench: venv  ## run the benchmarks; each prints project vs baseline ratio

@@ -1,0 +1,252 @@
+"""The workflow and the Tekton pipeline run the same commands, so they cannot drift apart.
+
+Both sides are read from their YAML: the Tekton tasks' step scripts (with step env
+resolved to the param defaults) and the workflow's run: blocks. A broken copy of either
+side shows each comparison can fail.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import gha_commands as cmd
+import pytest
+
+# Jobs that run the repository's Python tools, and the tools' lock.
+PYTHON_JOBS = ("lint", "unit-test", "build-wheel")
+TOOL_JOBS = ("lint", "unit-test", "build-wheel", "scan-image")
+CI_TOOLS_LOCK = "requirements/ci-tools.lock"
+LOCKED_INSTALL = {"--no-deps", "--require-hashes", "--only-binary=:all:"}
+# Options that may differ, and why. Anything else that differs fails the test.
+MAY_DIFFER: dict[tuple[str, str | None], dict[str, str]] = {
+    ("build", None): {
+        "--no-isolation": "Tekton passes it through ${isolation} when the app has a build lock",
+    },
+    ("trivy", "image"): {
+        "--download-db-only": "Tekton fetches the database in a step of its own",
+        "--db-repository": "Tekton fetches the database in a step of its own",
+        "--skip-db-update": "the workflow's database comes from actions/cache and may update",
+        "--offline-scan": "the workflow's database comes from actions/cache and may update",
+        "--format=cyclonedx": "the SBOM: in the workflow; in Tekton once its SBOM change lands",
+    },
+}
+# Pipeline param -> workflow env: the pipeline's defaults are the workflow's values.
+PARAMS = {
+    "app-path": "APP_PATH",
+    "cov-package": "COV_PACKAGE",
+    "pytest-args": "PYTEST_ARGS",
+    "docker-context": "DOCKER_CONTEXT",
+    "dockerfile": "DOCKERFILE",
+    "image": "IMAGE",
+}
+
+
+def workflow_text() -> str:
+    return cmd.WORKFLOW.read_text(encoding="utf-8")
+
+
+def command_drift(tasks: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    problems = []
+    for job in TOOL_JOBS:
+        tekton = cmd.by_command(cmd.tekton_invocations(tasks[job]))
+        github = cmd.by_command(cmd.job_invocations(data, job))
+        if not tekton:
+            problems.append(f"no tool found in the Tekton task {job}")
+        for key in sorted(set(tekton) | set(github), key=str):
+            if key not in tekton or key not in github:
+                problems.append(f"{job}: {key} runs on one side only")
+                continue
+            allowed = set(MAY_DIFFER.get(key, {}))
+            differ = (tekton[key] ^ github[key]) - allowed
+            if differ:
+                problems.append(f"{job}: {key} options differ: {sorted(differ)}")
+    return problems
+
+
+def python_and_images(tasks: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    env = data["env"]
+    problems = []
+    for job in PYTHON_JOBS:
+        image = cmd.param_defaults(tasks[job]).get("PYTHON_IMAGE", "")
+        version = re.search(r"/python:(\d+\.\d+\.\d+)", image)
+        if not version or version[1] != env["PYTHON_VERSION"]:
+            problems.append(
+                f"{job}: Tekton's PYTHON_IMAGE {image} is not Python {env['PYTHON_VERSION']}"
+            )
+    images = {str(v) for task in tasks.values() for v in cmd.param_defaults(task).values()}
+    for name in ("HADOLINT_IMAGE", "TRIVY_IMAGE"):
+        if env[name] not in images:
+            problems.append(f"{name} {env[name]} is not a Tekton task's image")
+    return problems
+
+
+def pipeline_shape(pipeline: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    spec = pipeline["spec"]
+    tasks = {t["name"]: t for t in spec["tasks"]}
+    defaults = {p["name"]: p.get("default") for p in spec["params"]}
+    problems = []
+    for name, job in data["jobs"].items():
+        task = tasks.get(name)
+        if task is None:
+            problems.append(f"job {name} is not a Tekton pipeline task")
+            continue
+        run_after = set(task.get("runAfter", [])) - {"fetch-source"}
+        job_needs = (
+            {job["needs"]} if isinstance(job.get("needs"), str) else set(job.get("needs", []))
+        )
+        if run_after != job_needs:
+            problems.append(
+                f"{name}: needs {sorted(job_needs)}, Tekton runAfter {sorted(run_after)}"
+            )
+        minutes = int(str(task.get("timeout", "0m")).removesuffix("m"))
+        if job.get("timeout-minutes") != minutes:
+            problems.append(f"{name}: timeout {job.get('timeout-minutes')} min, Tekton {minutes}m")
+    for param, name in PARAMS.items():
+        if defaults.get(param) != data["env"].get(name):
+            problems.append(
+                f"{name}={data['env'].get(name)!r}, pipeline {param}={defaults.get(param)!r}"
+            )
+    gate = data["on"]["workflow_dispatch"]["inputs"]["scan-gate-severity"]["default"]
+    if defaults.get("scan-gate-severity") != gate:
+        problems.append("the scan gate's default differs")
+    return problems
+
+
+def lock_drift(installs: set[cmd.LockInstall], where: str) -> list[str]:
+    locked = [i for i in installs if i.requirements == CI_TOOLS_LOCK and i.flags >= LOCKED_INSTALL]
+    return (
+        []
+        if locked
+        else [f"{where} does not install {CI_TOOLS_LOCK} with {sorted(LOCKED_INSTALL)}"]
+    )
+
+
+def test_the_same_tools_run_with_the_same_options() -> None:
+    assert command_drift(cmd.tekton_tasks(), cmd.workflow()) == []
+
+
+def test_the_same_python_and_the_same_images() -> None:
+    assert python_and_images(cmd.tekton_tasks(), cmd.workflow()) == []
+
+
+def test_the_same_order_timeouts_and_params() -> None:
+    assert pipeline_shape(cmd.tekton_pipeline(), cmd.workflow()) == []
+
+
+@pytest.mark.parametrize("job", PYTHON_JOBS)
+def test_the_workflow_installs_the_ci_tools_lock(job: str) -> None:
+    assert lock_drift(cmd.job_lock_installs(cmd.workflow(), job), f"job {job}") == []
+
+
+# The Tekton tasks move from version params to the same lock in a parallel branch
+# (wt-tekton); until that lands here, their version params are still present.
+VERSION_PARAMS = {"RUFF_VERSION", "BANDIT_VERSION", "TEST_REQUIREMENTS", "TOOL_REQUIREMENTS"}
+TEKTON_PINS_BY_VERSION = any(
+    VERSION_PARAMS & set(cmd.param_defaults(cmd.tekton_tasks()[job])) for job in PYTHON_JOBS
+)
+
+
+@pytest.mark.xfail(
+    TEKTON_PINS_BY_VERSION,
+    reason="the Tekton tasks still install their tools by version params (wt-tekton changes that)",
+    strict=True,
+)
+@pytest.mark.parametrize("task", PYTHON_JOBS)
+def test_the_tekton_task_installs_the_ci_tools_lock(task: str) -> None:
+    assert lock_drift(cmd.tekton_lock_installs(cmd.tekton_tasks()[task]), f"task {task}") == []
+
+
+# --- broken copies -----------------------------------------------------------------
+
+WORKFLOW_BREAKS = [
+    ("bandit may fail", "bandit --quiet --exit-zero", "bandit --quiet"),
+    ("ruff writes JSON", "--output-format sarif", "--output-format json"),
+    ("twine not strict", 'twine check --strict "dist/${wheel}"', 'twine check "dist/${wheel}"'),
+    ("no JUnit report", '--junitxml="${reports}/junit.xml" ', ""),
+    (
+        "trivy gets a severity filter",
+        "trivy image --quiet --input",
+        "trivy image --quiet --severity HIGH --input",
+    ),
+    ("check-wheel-contents dropped", '          check-wheel-contents "dist/${wheel}"\n', ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("why", "old", "new"), WORKFLOW_BREAKS, ids=[b[0] for b in WORKFLOW_BREAKS]
+)
+def test_a_broken_workflow_copy_drifts(why: str, old: str, new: str) -> None:
+    text = workflow_text()
+    assert old in text
+    assert command_drift(cmd.tekton_tasks(), cmd.workflow(text.replace(old, new, 1))), why
+
+
+@pytest.mark.parametrize(
+    ("why", "old", "new"),
+    [
+        ("another Python", 'PYTHON_VERSION: "3.11.7"', 'PYTHON_VERSION: "3.12.1"'),
+        ("another Trivy", "aquasec/trivy:0.69.3@sha256:bcc3", "aquasec/trivy:0.69.3@sha256:0cc3"),
+    ],
+)
+def test_a_broken_copy_has_another_python_or_image(why: str, old: str, new: str) -> None:
+    text = workflow_text()
+    assert old in text
+    assert python_and_images(cmd.tekton_tasks(), cmd.workflow(text.replace(old, new, 1))), why
+
+
+@pytest.mark.parametrize(
+    ("why", "old", "new"),
+    [
+        ("a shorter timeout", "    timeout-minutes: 30\n", "    timeout-minutes: 10\n"),
+        ("scan before the image", "needs: [build-image]", "needs: [build-wheel]"),
+        ("another app", "APP_PATH: apps/gateway", "APP_PATH: api"),
+    ],
+)
+def test_a_broken_copy_has_another_shape(why: str, old: str, new: str) -> None:
+    text = workflow_text()
+    assert old in text
+    assert pipeline_shape(cmd.tekton_pipeline(), cmd.workflow(text.replace(old, new, 1))), why
+
+
+def test_a_broken_workflow_copy_installs_unlocked_tools() -> None:
+    text = workflow_text().replace('--only-binary=:all: -r "${CI_TOOLS_LOCK}"', "ruff bandit")
+    assert lock_drift(cmd.job_lock_installs(cmd.workflow(text), "lint"), "lint")
+
+
+def test_a_broken_tekton_copy_drifts(tmp_path: Path) -> None:
+    """The Tekton side is read too: a task that loses an option is noticed."""
+    copy = tmp_path / "tekton"
+    shutil.copytree(cmd.TEKTON, copy, ignore=shutil.ignore_patterns("runner", "checks"))
+    task = copy / "tasks/build-wheel/build-wheel.yaml"
+    text = task.read_text(encoding="utf-8")
+    assert 'twine" check --strict' in text
+    task.write_text(text.replace('twine" check --strict', 'twine" check'), encoding="utf-8")
+    assert command_drift(cmd.tekton_tasks(copy), cmd.workflow())
+    assert command_drift(cmd.tekton_tasks(cmd.TEKTON), cmd.workflow()) == []
+
+
+def test_a_tekton_task_with_the_lock_install_passes_the_lock_check() -> None:
+    """The Tekton-side lock check accepts the form the parallel change uses (a task
+    param CI_TOOLS_LOCK reaching the script through env), and refuses a version pin."""
+    script = (
+        '#!/bin/sh\nset -eu\npython -m pip --python "${tools}/bin/python" install --quiet \\\n'
+        '  --no-deps --require-hashes --only-binary=:all: -r "${CI_TOOLS_LOCK}"\n'
+    )
+    task: dict[str, Any] = {
+        "spec": {
+            "params": [{"name": "CI_TOOLS_LOCK", "default": CI_TOOLS_LOCK}],
+            "steps": [
+                {
+                    "name": "tools",
+                    "env": [{"name": "CI_TOOLS_LOCK", "value": "$(params.CI_TOOLS_LOCK)"}],
+                    "script": script,
+                }
+            ],
+        }
+    }
+    assert lock_drift(cmd.tekton_lock_installs(task), "task") == []
+    task["spec"]["steps"][0]["script"] = script.replace('-r "${CI_TOOLS_LOCK}"', '"ruff==0.17.6"')
+    assert lock_drift(cmd.tekton_lock_installs(task), "task")
