@@ -161,6 +161,9 @@ def test_probes_and_schema_need_no_token(entra_client: TestClient[Any]) -> None:
     assert entra_client.get("/readyz").status_code == 200
     schema = entra_client.get("/schema/openapi.json").json()
     assert schema["components"]["securitySchemes"]["EntraID"]["scheme"] == "bearer"
+    # The UI and its files load before anyone has a token to paste into "Authorize".
+    assert entra_client.get("/schema").status_code == 200
+    assert entra_client.get("/schema/assets/swagger-ui-bundle.js").status_code == 200
 
 
 def test_api_key_mode(engine: LocalKusto) -> None:

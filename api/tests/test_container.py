@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from powerwatch_api.schema_ui import ASSETS, SCHEMA_CSP
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -78,4 +79,25 @@ def test_serves_the_embedded_store_as_non_root(api_image: str) -> None:
         # Logs are structured JSON lines with request ids.
         access = [json.loads(line) for line in box.logs().splitlines() if '"request"' in line]
         assert any(entry.get("path") == "/readyz" and entry.get("request_id") for entry in access)
+        assert box.stop() == 0, box.logs()
+
+
+def test_serves_the_openapi_ui_from_its_own_files(api_image: str) -> None:
+    """The image carries Swagger UI's files: /schema needs nothing from another origin."""
+    port = tools.free_port()
+    env = {"POWERWATCH_API_HOST": "127.0.0.1", "POWERWATCH_API_PORT": str(port)}
+    with tools.run_container(api_image, env=env) as box:
+        base = f"http://127.0.0.1:{port}"
+        assert tools.wait_http_ok(f"{base}/healthz", box) == 200
+        with urllib.request.urlopen(f"{base}/schema", timeout=10) as page:
+            assert page.headers["Content-Security-Policy"] == SCHEMA_CSP.decode()
+            html = page.read().decode()
+        assert "https://" not in html
+        assert "http://" not in html
+        for name, (path, media_type) in ASSETS.items():
+            assert f"/schema/assets/{name}" in html
+            with urllib.request.urlopen(f"{base}/schema/assets/{name}", timeout=10) as asset:
+                assert asset.headers["Content-Type"].split(";")[0] == media_type
+                # The same locked wheel as this checkout's venv: the same bytes.
+                assert asset.read() == path.read_bytes(), name
         assert box.stop() == 0, box.logs()

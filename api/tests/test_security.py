@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 from powerwatch_api import Settings, create_app
 from powerwatch_api.queries import StoredQuery
+from powerwatch_api.schema_ui import SCHEMA_CSP
 from powerwatch_api.settings import ServerSettings, StoreSettings
 from powerwatch_api.stores.base import ParamValue, Row
 from powerwatch_api.stores.kusto import KustoStore
@@ -34,7 +35,14 @@ def test_security_headers_on_api_and_docs(engine: LocalKusto) -> None:
         docs = client.get("/schema")
         assert docs.status_code == 200
         assert "swagger" in docs.text.lower()
-        assert "frame-ancestors 'none'" in docs.headers["content-security-policy"]
+        # The OpenAPI UI is held to this origin too: no CDN, no inline script.
+        docs_policy = docs.headers.get_list("content-security-policy")
+        assert docs_policy == [SCHEMA_CSP.decode()]
+        assert "script-src 'self';" in docs_policy[0]
+        assert "frame-ancestors 'none'" in docs_policy[0]
+        assert "unsafe-inline" not in docs_policy[0]
+        assert "https:" not in docs_policy[0]
+        assert docs.headers["x-frame-options"] == "DENY"
 
 
 def test_cors_is_off_by_default_and_exact_when_configured(engine: LocalKusto) -> None:

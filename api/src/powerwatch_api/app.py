@@ -13,7 +13,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme
 
 from powerwatch_api.auth import auth_middleware, requires_reader
@@ -21,6 +21,7 @@ from powerwatch_api.controllers.health import HealthController
 from powerwatch_api.controllers.readings import ReadingsController
 from powerwatch_api.observability import RequestContextMiddleware, configure_logging
 from powerwatch_api.problems import EXCEPTION_HANDLERS
+from powerwatch_api.schema_ui import SCHEMA_PATH, SelfHostedSwagger
 from powerwatch_api.services.devices import DevicesService
 from powerwatch_api.services.events import EventsService
 from powerwatch_api.services.power import PowerService
@@ -83,8 +84,9 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
             "Critical electrical power events detected from Driver readings. Errors are "
             "RFC 9457 problem details (application/problem+json)."
         ),
-        path="/schema",
-        render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
+        path=SCHEMA_PATH,
+        # Swagger UI from the API's own files (no CDN): powerwatch_api.schema_ui.
+        render_plugins=[SelfHostedSwagger(path="/"), JsonRenderPlugin(path="/openapi.json")],
         components=components,
         security=security,
     )

@@ -19,6 +19,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import trace as otel_trace
 
+from powerwatch_api.schema_ui import SCHEMA_CSP, is_schema_path
 from powerwatch_api.web import PAGE_CSP, is_page_path
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -36,14 +37,6 @@ API_SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cache-control", b"no-store"),
 )
-#: The interactive schema UI loads its script and styles from a CDN.
-DOCS_CSP = (
-    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    b"font-src https://fonts.gstatic.com https://cdn.jsdelivr.net; img-src 'self' data: https:; "
-    b"connect-src 'self'; frame-ancestors 'none'"
-)
-
 access_log = structlog.get_logger("powerwatch_api.access")
 
 
@@ -113,7 +106,7 @@ class RequestContextMiddleware:
         request_id = request_id_from(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         path: str = scope["path"]
-        docs = path == "/schema" or path.startswith("/schema/")
+        docs = is_schema_path(path)  # the OpenAPI UI: its own policy (powerwatch_api.schema_ui)
         page = is_page_path(path)  # the live page has its own policy (powerwatch_api.web)
         started = time.perf_counter()
         status_holder: dict[str, int] = {"status": 0}
@@ -130,7 +123,7 @@ class RequestContextMiddleware:
                         continue
                     headers.append((name, value))
                 if docs:
-                    headers.append((b"content-security-policy", DOCS_CSP))
+                    headers.append((b"content-security-policy", SCHEMA_CSP))
                 if page:
                     headers.append((b"content-security-policy", PAGE_CSP))
                 message["headers"] = headers
