@@ -7,6 +7,8 @@ must analyze with zero errors.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from powerwatch_kusto import KustoSchema
 from powerwatch_kusto.analysis import Analysis
@@ -103,6 +105,8 @@ def test_alert_query_reads_by_cursor_and_stays_out_of_update_policies(
     # Ingestion order, not event time: a database cursor over PowerEvents.
     assert "cursor_after(afterCursor)" in alert.body
     assert "cursor_before_or_at(afterCursor)" in alert.body
+    # No row cap: a truncated answer would move the caller's cursor past unseen rows.
+    assert not re.search(r"\|\s*(take|limit|top)\b", alert.body)
     flags = {(p.entity, p.kind): p.value for p in schema.policies}
     assert flags[("PowerEvents", "ingestiontime")] is True
     # No update policy reaches it, directly or through the functions it calls.
