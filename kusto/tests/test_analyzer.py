@@ -7,6 +7,8 @@ must analyze with zero errors.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from powerwatch_kusto import KustoSchema
 from powerwatch_kusto.analysis import Analysis
@@ -94,3 +96,34 @@ def test_checker_fails_on_a_column_typo(analysis: dict[str, Analysis]) -> None:
     body = analysis["typo: detection body"].errors
     assert body
     assert any("ThresholdWatts" in e.message for e in body)
+
+
+def test_alert_query_reads_by_cursor_and_stays_out_of_update_policies(
+    analysis: dict[str, Analysis], schema: KustoSchema
+) -> None:
+    alert = schema.functions["CriticalEventsAfterCursor"]
+    # Ingestion order, not event time: a database cursor over PowerEvents.
+    assert "cursor_after(afterCursor)" in alert.body
+    assert "cursor_before_or_at(afterCursor)" in alert.body
+    # No row cap: a truncated answer would move the caller's cursor past unseen rows.
+    assert not re.search(r"\|\s*(take|limit|top)\b", alert.body)
+    flags = {(p.entity, p.kind): p.value for p in schema.policies}
+    assert flags[("PowerEvents", "ingestiontime")] is True
+    # No update policy reaches it, directly or through the functions it calls.
+    for policy in schema.update_policies:
+        reached, todo = set(), [policy.query.removesuffix("()")]
+        while todo:
+            name = todo.pop()
+            reached.add(name)
+            todo.extend(schema.functions[name].dependencies - reached)
+        assert alert.name not in reached, policy.table
+    columns = analysis["api call: CriticalEventsAfterCursor"].columns
+    assert columns == (
+        ("DeviceId", "string"),
+        ("Timestamp", "datetime"),
+        ("ReadingId", "string"),
+        ("PowerW", "real"),
+        ("ThresholdW", "real"),
+        ("ExcessW", "real"),
+        ("IngestedAt", "datetime"),
+    )

@@ -1,34 +1,63 @@
 """Deploy and bundle. The cluster is faked ONLY at the narrowest boundary: the object whose
-execute_mgmt(database, command) azure.kusto.data.KustoClient would run (no ADX here)."""
+execute_mgmt(database, command) azure.kusto.data.KustoClient would run (no ADX here). Its
+answers to `.clear ... cache streamingingestion schema` are parsed by the SDK's own
+KustoResponseDataSetV1 from the v1 JSON shape the docs give (NodeId, Status)."""
 
 from __future__ import annotations
 
 import io
+import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from azure.kusto.data.response import KustoResponseDataSetV1
 from powerwatch_kusto import DeployError, KustoSchema
+from powerwatch_kusto.analysis import analyze
 from powerwatch_kusto.bundle import main as bundle_main
 from powerwatch_kusto.bundle import render_bundle
-from powerwatch_kusto.deploy import deploy
+from powerwatch_kusto.data_connection import CONSUMER_GROUP
+from powerwatch_kusto.deploy import deploy, plan
 from powerwatch_kusto.deploy import main as deploy_main
 from powerwatch_kusto.loader import split_commands
 
 
-class RecordingClient:
-    """Stands in for KustoClient.execute_mgmt; optionally fails on one command."""
+def node_statuses(*statuses: str) -> KustoResponseDataSetV1:
+    """What a cluster answers to a cache clear: one row per node."""
+    columns = [
+        {"ColumnName": name, "DataType": "String", "ColumnType": "string"}
+        for name in ("NodeId", "Status")
+    ]
+    rows = [[f"node{i}", status] for i, status in enumerate(statuses)]
+    return KustoResponseDataSetV1(
+        {"Tables": [{"TableName": "Table_0", "Columns": columns, "Rows": rows}]}
+    )
 
-    def __init__(self, fail_on: str | None = None) -> None:
+
+class RecordingClient:
+    """Stands in for KustoClient.execute_mgmt; optionally fails on one command, and
+    answers cache clears with the node statuses queued in `clears` (else all Succeeded)."""
+
+    def __init__(self, fail_on: str | None = None, clears: list[tuple[str, ...]] | None = None):
         self.calls: list[tuple[str, str]] = []
         self.fail_on = fail_on
+        self.clears = list(clears or [])
 
-    def execute_mgmt(self, database: str, query: str) -> None:
+    def execute_mgmt(self, database: str, query: str) -> Any:
         if self.fail_on and self.fail_on in query:
             raise RuntimeError("Semantic error: simulated")
         self.calls.append((database, query))
+        if query.startswith(".clear"):
+            return node_statuses(*(self.clears.pop(0) if self.clears else ("Succeeded",) * 2))
+        return None
 
 
 def stage_of(command: str) -> str:
+    if command.startswith(".alter-merge database"):
+        return "database"
+    if command.startswith(".clear table"):
+        return "streaming-cache"
     if command.startswith(".create-merge table") or "ingestion json mapping" in command:
         return "tables"
     if command.startswith(".create-or-alter function"):
@@ -45,8 +74,11 @@ def test_deploy_runs_every_command_in_dependency_order(schema: KustoSchema) -> N
     deploy(schema, client, "powerwatch", out=io.StringIO())
     commands = [q for _, q in client.calls]
     assert all(db == "powerwatch" for db, _ in client.calls)
-    assert len(commands) == len(schema.scripts) == 39
-    order = ["tables", "views", "view-policies", "functions", "policies"]
+    # + the managed-identity policy first and one cache clear per streaming table last.
+    assert len(schema.scripts) == 41
+    assert len(commands) == len(schema.scripts) + 2
+    order = ["database", "tables", "views", "view-policies", "functions", "policies"]
+    order.append("streaming-cache")
     stages = [order.index(stage_of(c)) for c in commands]
     assert stages == sorted(stages)
     # A function is created after every function its body calls.
@@ -86,7 +118,7 @@ def test_dry_run_prints_and_runs_nothing(
     )
     out = capsys.readouterr().out
     assert "[tables] kusto/tables/RawReadings.kql: .create-merge table RawReadings (" in out
-    assert "would apply 39 commands" in out
+    assert "would apply 43 commands" in out
 
 
 def test_failure_names_the_file_and_command(
@@ -107,6 +139,87 @@ def test_failure_names_the_file_and_command(
         == 1
     )
     assert "PowerIncidents.kql" in capsys.readouterr().err
+
+
+def test_identity_policy_first_and_cache_clear_last(schema: KustoSchema) -> None:
+    client = RecordingClient()
+    deploy(schema, client, "powerwatch", out=io.StringIO())
+    first, last = client.calls[0][1], client.calls[-1][1]
+    head, _, rest = first.partition("```")
+    assert head == ".alter-merge database powerwatch policy managed_identity "
+    assert json.loads(rest.removesuffix("```")) == [
+        {"ObjectId": "system", "AllowedUsages": "DataConnection"}
+    ]
+    # The documented syntax (clear-schema-cache-command), after every policy change.
+    assert last == ".clear table RawReadings cache streamingingestion schema"
+    assert [s.source for s in plan(schema, "db")][-1] == "deploy.py"
+
+
+def test_cache_clear_is_repeated_until_every_node_succeeds(schema: KustoSchema) -> None:
+    slept: list[float] = []
+    client = RecordingClient(clears=[("Succeeded", "Failed"), ("Succeeded", "Succeeded")])
+    deploy(schema, client, "db", out=io.StringIO(), sleep=slept.append)
+    clears = [q for _, q in client.calls if q.startswith(".clear")]
+    assert len(clears) == 2
+    assert slept == [2.0]
+
+
+def test_cache_clear_gives_up_naming_the_failing_node(schema: KustoSchema) -> None:
+    client = RecordingClient(clears=[("Succeeded", "Failed")] * 5)
+    with pytest.raises(DeployError, match=r"nodes still failing after 5 attempts: node1"):
+        deploy(schema, client, "db", out=io.StringIO(), sleep=lambda _: None)
+
+
+def test_plan_without_identity_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--cluster", "https://c", "--database", "db", "--dry-run", "--skip-identity-policy"]
+    assert deploy_main(argv) == 0
+    out = capsys.readouterr().out
+    assert "managed_identity" not in out
+    assert "would apply 42 commands" in out
+
+
+def test_dry_run_ends_with_the_data_connection_spec(
+    schema: KustoSchema, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deploy_main(["--cluster", "https://c", "--database", "db", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    spec = json.loads(
+        out.split("cluster and data connection settings\n", 1)[1].rsplit("\nwould", 1)[0]
+    )
+    connection = spec["dataConnection"]["properties"]
+    mapping = schema.mappings[connection["mappingRuleName"]]
+    assert connection["tableName"] == mapping.table == "RawReadings"
+    # One record per event, so the system property reaches every row; no compression,
+    # which would stop system properties (ingest-data-event-hub-overview).
+    assert connection["dataFormat"] == "JSON"
+    assert connection["compression"] == "None"
+    assert connection["eventSystemProperties"] == ["x-opt-enqueued-time"]
+    assert connection["consumerGroup"] == CONSUMER_GROUP != "$Default"
+    assert spec["cluster"]["properties"]["enableStreamingIngest"] is True
+    assert spec["cluster"]["properties"]["publicNetworkAccess"] == "Disabled"
+
+
+@pytest.mark.slow
+def test_generated_commands_pass_the_analyzer(schema: KustoSchema) -> None:
+    if (
+        shutil.which("node") is None
+        or not (schema.root.parent / "node_modules" / "@kusto").exists()
+    ):
+        pytest.skip("node or @kusto/language-service-next missing: run `make node`")
+    # "Powerwatch": the database the analyzer's symbol table names (analysis.py).
+    generated = {f"{s.stage}: {s.command}": s.command for s in plan(schema, "Powerwatch")}
+    generated = {k: v for k, v in generated.items() if k.startswith(("database", "streaming"))}
+    assert len(generated) == 2
+    controls = {
+        # The two-word spelling is refused ("Expected: streamingingestion"), and so is an
+        # unknown table: the analyzer checks these commands, not only their first word.
+        "control: two words": ".clear table RawReadings cache streaming ingestion schema",
+        "control: no such table": ".clear table Nope cache streamingingestion schema",
+    }
+    results = analyze(schema, {**generated, **controls})
+    assert all(results[key].errors for key in controls)
+    failing = [a.describe() for key, a in results.items() if a.errors and key not in controls]
+    assert not failing, "\n".join(failing)
 
 
 def test_bundle_has_banners_and_every_command(schema: KustoSchema, tmp_path: Path) -> None:

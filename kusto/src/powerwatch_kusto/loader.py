@@ -51,6 +51,7 @@ _VIEW_HEAD = re.compile(r"^(\w+)\s+on\s+table\s+(\w+)\s*\{(.*)\}\s*$", re.S)
 _PROPERTY = re.compile(r"(\w+)\s*=\s*(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^,\s)]+)")
 _STRING_LINE = re.compile(r"^\s*'(.*)'\s*$")
 _HOT = re.compile(r"^hot\s*=\s*(\d+[dhms])\s*$")
+_FLAG = re.compile(r"^(true|false)$")
 
 
 @dataclass(frozen=True)
@@ -257,11 +258,15 @@ def _policy_value(kind: str, text: str) -> Any:
     text = text.strip()
     if hot := _HOT.match(text):
         return {"hot": hot.group(1)}
+    if flag := _FLAG.match(text):  # e.g. `policy ingestiontime true`
+        return flag.group(1) == "true"
     if text.startswith("@'") and text.endswith("'"):
         return json.loads(text[2:-1].replace("''", "'"))
     if text.startswith("'") and text.endswith("'"):
         return json.loads(text[1:-1])
-    raise ValueError(f"policy {kind}: expected a '...' JSON literal or hot = <timespan>")
+    raise ValueError(
+        f"policy {kind}: expected a '...' JSON literal, hot = <timespan>, true or false"
+    )
 
 
 def _leading_with(text: str) -> tuple[dict[str, str], str]:
