@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tektoncheck import documents, hardening, references, schema, triggers
+from tektoncheck import cluster, documents, hardening, references, schema, triggers
 
 
 def schema_problems(repo: documents.Repo, crd_dir: Path) -> list[str]:
@@ -26,4 +26,5 @@ def run_all(root: Path, crd_dir: Path) -> list[str]:
         *references.check(repo),
         *hardening.check(repo),
         *triggers.check(repo),
+        *cluster.check(repo),
     ]
