@@ -128,6 +128,8 @@ def summary(report: RunReport, run_name: str) -> list[str]:
     for name, outcome in report.outcomes.items():
         status = "NOT RUN" if name in report.not_run() else outcome.status
         shown = " ".join(f"{k}={v}" for k, v in outcome.results.items())
+        if name in report.not_run():
+            shown = "results: NOT RUN"
         lines.append(f"  {name:<14} {status:<10} {outcome.reason}  {shown}".rstrip())
     lines.append("pipeline results:")
     lines += [f"  {name:<16} {value}" for name, value in report.results.items()]

@@ -19,7 +19,7 @@ COLOURS = {
     "Failed": "#c62828",
     "FailureIgnored": "#ef6c00",
     "NOT RUN": "#616161",
-    "None": "#9e9e9e",
+    "Skipped": "#9e9e9e",
 }
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1d;background:#f4f5f7}
@@ -43,7 +43,8 @@ def _status(report: RunReport, name: str) -> str:
         return "NOT RUN"
     if outcome.reason.startswith("FailureIgnored"):
         return "FailureIgnored"
-    return outcome.status
+    # $(tasks.<t>.status) says None; the Dashboard shows such a task as skipped.
+    return "Skipped" if outcome.status == "None" else outcome.status
 
 
 def _badge(status: str) -> str:
@@ -84,7 +85,7 @@ def _dag(report: RunReport, spec: dict[str, Any]) -> str:
                     f'y2="{y2 + box_h // 2}" stroke="#8a919c" stroke-width="1.5"/>'
                 )
     for name, (x, y) in where.items():
-        status = _status(report, name) if name in report.outcomes else "None"
+        status = _status(report, name) if name in report.outcomes else "Skipped"
         seconds = report.outcomes[name].seconds if name in report.outcomes else 0.0
         colour = COLOURS.get(status, "#9e9e9e")
         parts.append(
@@ -109,7 +110,7 @@ def _steps(task: str, entries: list[Entry]) -> str:
     for step, lines in steps.items():
         text = "\n".join(f"{e.seconds:7.1f}s {e.text}" for e in lines)
         out.append(
-            f'<details class="step"><summary>{escape(step)} '
+            f'<details class="step" data-step="{escape(step)}"><summary>{escape(step)} '
             f'<span class="muted">({len(lines)} lines)</span></summary>'
             f"<pre>{escape(text)}</pre></details>"
         )
@@ -212,6 +213,8 @@ def render(
         results = "".join(
             f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in outcome.results.items()
         )
+        if task_status == "NOT RUN":
+            results = "<tr><th>results</th><td>NOT RUN</td></tr>"
         tasks.append(
             f'<details class="taskrun" data-task="{escape(name)}"'
             f' data-status="{escape(task_status)}">'

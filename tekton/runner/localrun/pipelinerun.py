@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tektoncheck.cluster import pvc_claims
+from tektoncheck.references import resolved_name
 
 from localrun import taskrun, variables
 from localrun.logbook import Logbook
@@ -251,10 +252,10 @@ class PipelineRunner:
         workspaces: dict[str, Path | None],
     ) -> Outcome:
         started = time.monotonic()
-        wanted = {p["name"]: p.get("value") for p in ref.get("params") or []}
+        wanted = resolved_name(ref)
         output = workspaces.get("output")
-        if wanted.get("name") != "git-clone" or output is None:
-            return Outcome("Failed", f"no local stand-in for resolver task {wanted.get('name')}")
+        if wanted != "git-clone" or output is None:
+            return Outcome("Failed", f"no local stand-in for resolver task {wanted}")
         results = self.run_dir / name / "results"
         results.mkdir(parents=True, exist_ok=True)
         fetch_working_tree(
@@ -313,7 +314,12 @@ class PipelineRunner:
             try:
                 emitted[result["name"]] = variables.in_string(str(result["value"]), values)
             except variables.UnresolvedReferenceError as missing:
-                omitted[result["name"]] = f"{missing} was not produced"
+                task = str(missing).split(".")[1] if "." in str(missing) else ""
+                missed = self.outcomes.get(task)
+                if missed is not None and missed.reason.startswith(NOT_RUN):
+                    omitted[result["name"]] = f"NOT RUN ({task}: {missed.reason})"
+                else:
+                    omitted[result["name"]] = f"{missing} was not produced"
         return emitted, omitted
 
     def run(self) -> RunReport:
