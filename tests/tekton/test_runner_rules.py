@@ -152,3 +152,22 @@ def test_a_task_whose_tool_is_missing_is_said_first_and_never_a_pass(tmp_path: P
     # The pipeline result names why it is missing: NOT RUN, not an empty value.
     assert report.omitted["vulns"] == "NOT RUN (scan-image: ToolUnavailable: trivy)"
     assert any(line.endswith("results: NOT RUN") for line in lines)
+
+
+def test_a_pipeline_workspace_the_run_does_not_bind_is_refused(tmp_path: Path) -> None:
+    docs = two_workspace_pipeline()
+    (tmp_path / "tekton").mkdir()
+    (tmp_path / "tekton" / "all.yaml").write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    machine = Machine(
+        tool_path=PATH, source_repo=REPO, build_script=REPO / "scripts" / "build-image.sh"
+    )
+    with pytest.raises(ValueError, match=r"workspaces not bound: \['y'\]"):
+        PipelineRunner(
+            resources.load(tmp_path / "tekton"),
+            "p",
+            {},
+            {"x": tmp_path / "x"},
+            tmp_path / "runs",
+            machine,
+            Logbook(io.StringIO(), clock=False),
+        )
