@@ -7,6 +7,7 @@ POWERWATCH_RUN_REPORT=.local/ci-run.html POWERWATCH_SCREENSHOT=docs/ci-run.png."
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -117,3 +118,29 @@ def test_chromium_shows_the_tasks_their_statuses_and_not_run(tmp_path: Path) -> 
         finally:
             browser.close()
     assert [url for url in requests if not url.startswith("file://")] == []
+
+
+def test_a_scan_that_ran_shows_its_counts_and_findings(tmp_path: Path) -> None:
+    # Trivy cannot run here: its JSON report format (Results[].Vulnerabilities[]) is
+    # written by hand to show how the report renders a scan that did run.
+    from localrun.html_report import render
+    from localrun.pipelinerun import RunReport
+    from localrun.taskrun import Outcome
+
+    scan = tmp_path / "reports" / "scan-image"
+    scan.mkdir(parents=True)
+    vuln = {"Severity": "HIGH", "VulnerabilityID": "CVE-2026-0001", "PkgName": "openssl",
+            "InstalledVersion": "3.0.1", "FixedVersion": "3.0.2"}  # fmt: skip
+    (scan / "trivy.json").write_text(
+        json.dumps({"Results": [{"Vulnerabilities": [vuln, {**vuln, "Severity": "LOW"}]}]}),
+        encoding="utf-8",
+    )
+    report = RunReport(
+        succeeded=True,
+        outcomes={"scan-image": Outcome("Succeeded", "Succeeded")},
+        parents={"scan-image": set()},
+    )
+    html = render(report, {"tasks": [{"name": "scan-image"}]}, [], tmp_path, "r")
+    assert '<table id="scan" data-status="ran"><tr><th>HIGH</th><td>1</td></tr>' in html
+    assert "<td>CVE-2026-0001</td><td>openssl</td>" in html
+    assert 'id="scan" data-status="NOT RUN"' not in html

@@ -183,17 +183,34 @@ def _scan(reports: Path, report: RunReport) -> str:
             " are shown because none were produced; this is not a pass.</p>"
         )
     data = json.loads(trivy.read_text(encoding="utf-8"))
+    vulns = [v for r in data.get("Results") or [] for v in r.get("Vulnerabilities") or []]
     severities: dict[str, int] = {}
-    for result in data.get("Results") or []:
-        for vuln in result.get("Vulnerabilities") or []:
-            severities[vuln.get("Severity", "UNKNOWN")] = (
-                severities.get(vuln.get("Severity", "UNKNOWN"), 0) + 1
-            )
-    rows = "".join(
+    for vuln in vulns:
+        severity = str(vuln.get("Severity", "UNKNOWN"))
+        severities[severity] = severities.get(severity, 0) + 1
+    counts = "".join(
         f"<tr><th>{escape(k)}</th><td>{v}</td></tr>" for k, v in sorted(severities.items())
     )
-    rows = rows or "<tr><td>no vulnerabilities</td></tr>"
-    return f'<table id="scan" data-status="ran">{rows}</table>'
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{escape(str(v.get(key, '')))}</td>"
+            for key in (
+                "Severity",
+                "VulnerabilityID",
+                "PkgName",
+                "InstalledVersion",
+                "FixedVersion",
+            )
+        )
+        + "</tr>"
+        for v in vulns[:100]
+    )
+    head = "<tr><th>severity</th><th>id</th><th>package</th><th>installed</th><th>fixed</th></tr>"
+    return (
+        f'<table id="scan" data-status="ran">{counts or "<tr><td>no vulnerabilities</td></tr>"}'
+        f"</table>" + (f'<table id="scan-findings">{head}{rows}</table>' if rows else "")
+    )
 
 
 def render(
