@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from tekton_testkit import TEKTON
 from tektoncheck import cluster, documents
 
@@ -97,3 +99,17 @@ def test_a_pipeline_result_without_a_task_result_is_reported(tekton_copy: Path, 
     )
     found = problems_of(tekton_copy)
     assert any("pipeline result 'reports' references no task result" in p for p in found), found
+
+
+def test_the_verification_policy_matches_the_git_clone_the_pipeline_fetches() -> None:
+    # Tekton matches a policy's pattern against the whole source URL (regexp, anchored).
+    policy = yaml.safe_load(
+        (TEKTON / "policy/git-clone-verification.yaml").read_text(encoding="utf-8")
+    )
+    pipeline = yaml.safe_load((TEKTON / PIPELINE).read_text(encoding="utf-8"))
+    fetch = next(t for t in pipeline["spec"]["tasks"] if t["name"] == "fetch-source")
+    url = next(p["value"] for p in fetch["taskRef"]["params"] if p["name"] == "url")
+    patterns = [r["pattern"] for r in policy["spec"]["resources"]]
+    assert any(re.fullmatch(p, url) for p in patterns)
+    assert not any(re.fullmatch(p, "https://github.com/tektoncd/catalog.git") for p in patterns)
+    assert policy["spec"]["mode"] == "enforce"
