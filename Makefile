@@ -128,16 +128,13 @@ prune-images: apt  ## free disk: drop untagged layers (the build cache too; next
 # --- tekton ---
 # The CI pipeline (tekton/): static checks, and a local run of the Pipeline from its
 # own YAML (tekton/runner/run_local.py). No cluster, Kaniko or Trivy here: see tekton/README.md.
-CI_APP ?= apps/gateway
-CI_COV ?= powerwatch_gateway
-CI_IMAGE ?= powerwatch/gateway:ci
-CI_CONTEXT ?= $(CI_APP)
-CI_DOCKERFILE ?= $(CI_APP)/Dockerfile
-CI_PYTEST_ARGS ?= tests
-CI_RUN = $(PY) tekton/runner/run_local.py -p repo-url=file://$(CURDIR) -p app-path=$(CI_APP) \
-  -p cov-package=$(CI_COV) -p image=$(CI_IMAGE) -p docker-context=$(CI_CONTEXT) \
-  -p dockerfile=$(CI_DOCKERFILE) -p "pytest-args=$(CI_PYTEST_ARGS)" \
-  -p build-args=--build-arg=BASE_IMAGE=$$(bash scripts/base-image.sh)
+# The run is the PipelineRun file itself (its params, workspaces, pod template); -p
+# overrides one param as tkn -p would. The base image is this machine's own (no
+# registry to pull from here), so it is the one override every local run needs.
+CI_RUN_FILE ?= tekton/runs/python-ci-run.yaml
+CI_PARAMS ?=
+CI_RUN = $(PY) tekton/runner/run_local.py $(CI_RUN_FILE) \
+  -p build-args=--build-arg=BASE_IMAGE=$$(bash scripts/base-image.sh) $(CI_PARAMS)
 
 .PHONY: tekton-check
 tekton-check: venv node  ## static checks of tekton/: yamllint, CRD schemas, tekton-lint, own checks
@@ -146,9 +143,10 @@ tekton-check: venv node  ## static checks of tekton/: yamllint, CRD schemas, tek
 	node_modules/.bin/tekton-lint --config tekton 'tekton/**/*.yaml'
 
 .PHONY: pipeline-local
-pipeline-local: venv apt  ## run the CI pipeline locally over $(CI_APP) (log: .local/ci-run.log)
+pipeline-local: venv apt  ## run $(CI_RUN_FILE) locally (log .local/ci-run.log, report .local/ci-run.html)
 	@mkdir -p .local
-	$(CI_RUN) --timings-json .local/ci-timings.json 2>&1 | tee .local/ci-run.log
+	$(CI_RUN) --timings-json .local/ci-timings.json --report .local/ci-run.html \
+	  2>&1 | tee .local/ci-run.log
 
 .PHONY: pipeline-bench
 pipeline-bench: venv apt  ## local pipeline runs: cold, warm, warm one task at a time; timings in .local/

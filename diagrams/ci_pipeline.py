@@ -39,29 +39,33 @@ def draw(out_dir: Path) -> Path:
         manual = Tekton("tkn pipeline start\n(by hand)")
 
         with Cluster("Pipeline (one PipelineRun)"):
-            fetch = Git("fetch-source\ngit-clone (catalog,\nresolver, pinned)")
+            fetch = Git("fetch-source\ngit-clone (tektoncd-catalog,\ngit resolver, by commit)")
             with Cluster("in parallel"):
                 lint = Python("lint\nruff, bandit, hadolint\nSARIF/JSON reports")
                 test = Python("unit-test\npytest, JUnit,\ncoverage")
                 wheel = Python("build-wheel\npython -m build\n+ wheel check")
             image = Docker("build-image\nKaniko --no-push\n--tar-path, digest")
-            scan = Trivy("scan-image\nTrivy on the tar\ncounts by severity")
+            scan = Trivy("scan-image\nTrivy on the tar\ncounts + CycloneDX SBOM")
+            gate = Trivy("scan-gate\nonly when\nscan-gate-severity is set")
             with Cluster("finally"):
-                summary = Tekton("summary\nstatus + results\nof every task")
+                summary = Tekton("summary\nstatus + results\nof every task, reports")
 
-        workspaces = PVC("workspaces\nshared-data, pip-cache,\ntrivy-cache")
+        workspaces = PVC(
+            "shared-data: one PVC per run\n(volumeClaimTemplate; caches\nas sub-paths)"
+        )
 
         github >> Edge(label="HTTPS + X-Hub-Signature-256", **FLOW) >> listener
         listener >> Edge(**FLOW) >> template >> Edge(**FLOW) >> fetch
         manual >> Edge(**FLOW) >> fetch
 
-        fetch >> Edge(label="findings never fail;\na linter crash does", **REPORT) >> lint
+        fetch >> Edge(label="onError: continue:\nnever fails the run", **REPORT) >> lint
         fetch >> Edge(label="failing test fails", **GATE) >> test
         fetch >> Edge(label="build/check error fails", **GATE) >> wheel
         test >> Edge(label="after test + wheel", **GATE) >> image
         wheel >> Edge(**GATE) >> image
-        image >> Edge(label="build error fails", **GATE) >> scan
-        scan >> Edge(label="report; optional gate:\nfail on fixable CRITICAL", **REPORT) >> summary
+        image >> Edge(label="onError: continue", **REPORT) >> scan
+        scan >> Edge(label="optional: fixable\nCRITICAL fails", **GATE) >> gate
+        scan >> Edge(**REPORT) >> summary
         lint >> Edge(style="dotted", color="#7B8894") >> summary
 
         manual >> Edge(label="PipelineRun binds", style="dotted", color="#7B8894") >> workspaces

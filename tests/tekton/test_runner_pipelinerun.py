@@ -245,18 +245,27 @@ def test_durations_parse_like_go() -> None:
         parse_duration("15")
 
 
-def test_the_command_line_exit_status_follows_the_run(tmp_path: Path) -> None:
+def test_the_command_line_runs_a_pipelinerun_file_and_exits_as_the_run_ends(
+    tmp_path: Path,
+) -> None:
     import run_local
 
     (tmp_path / "tekton").mkdir()
     broken = task("broken", "exit 1\n")
     docs = [broken, pipeline([{"name": "b", "taskRef": {"name": "broken"}}])]
     (tmp_path / "tekton" / "p.yaml").write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    run_file = tmp_path / "run.yaml"
+    run_doc = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {"generateName": "p-"},
+        "spec": {"pipelineRef": {"name": "p"}},
+    }
+    run_file.write_text(yaml.safe_dump(run_doc), encoding="utf-8")
     common = [
+        str(run_file),
         "--tekton-dir",
         str(tmp_path / "tekton"),
-        "--pipeline",
-        "p",
         "--no-clock",
         "--workdir",
         str(tmp_path / "w"),
@@ -264,10 +273,14 @@ def test_the_command_line_exit_status_follows_the_run(tmp_path: Path) -> None:
         str(tmp_path / "c"),
     ]
     timings = tmp_path / "timings.json"
-    assert run_local.main([*common, "--timings-json", str(timings)]) == 1
+    report = tmp_path / "run.html"
+    assert run_local.main([*common, "--timings-json", str(timings), "--report", str(report)]) == 1
     assert set(json.loads(timings.read_text(encoding="utf-8"))["per_task"]) == {"b"}
+    assert 'data-task="b" data-status="Failed"' in report.read_text(encoding="utf-8")
     assert run_local.main([*common, "-p", "nope=1"]) == 2
-    assert run_local.main([*common, "--pipeline", "missing"]) == 2
+    run_doc["spec"]["pipelineRef"]["name"] = "missing"
+    run_file.write_text(yaml.safe_dump(run_doc), encoding="utf-8")
+    assert run_local.main(common) == 2
 
 
 def test_a_step_that_cannot_start_fails_its_task_instead_of_crashing(tmp_path: Path) -> None:

@@ -22,7 +22,11 @@ def test_the_real_resources_follow_every_style_rule() -> None:
 def test_an_unnamed_step_is_a_style_problem_not_a_schema_error(
     tekton_copy: Path, edit: Edit
 ) -> None:
-    edit(tekton_copy / "tasks/lint/lint.yaml", "    - name: ruff\n      image:", "    - image:")
+    edit(
+        tekton_copy / "tasks/lint/lint.yaml",
+        "    - name: ruff-and-bandit\n      image:",
+        "    - image:",
+    )
     repo = documents.load(tekton_copy)
     assert schema_problems(repo, CRDS) == []
     found = style.check(repo, CRDS)
@@ -88,17 +92,17 @@ def test_a_key_spelled_in_the_wrong_case_inline_is_a_style_problem(tmp_path: Pat
         ),
         pytest.param(
             "runs/scan-image-taskrun.yaml",
-            "generateName: scan-image-gated-",
-            "name: scan-image-gated",
+            "generateName: scan-image-\n",
+            "name: scan-image-by-hand\n",
             "style/run-generate-name",
             id="run-with-fixed-name",
         ),
         pytest.param(
             "pipeline/python-ci.yaml",
-            "sha256:65e61544c5870c8828233406689d812391735fd4100cb444bbd81531cb958bb3",
-            "",
+            "value: c166e56217829ecc2062059030a8a0fcc0e1a88f",
+            "value: v1.7.0",
             "style/resolver-pinned",
-            id="unpinned-bundle",
+            id="git-ref-by-tag",
         ),
         pytest.param(
             "pipeline/python-ci.yaml",
@@ -134,7 +138,11 @@ def test_the_command_reports_both_kinds_apart_and_fails_on_either(
 ) -> None:
     assert main([str(TEKTON), "--crds", str(CRDS)]) == 0
     capsys.readouterr()
-    edit(tekton_copy / "tasks/lint/lint.yaml", "    - name: ruff\n      image:", "    - image:")
+    edit(
+        tekton_copy / "tasks/lint/lint.yaml",
+        "    - name: ruff-and-bandit\n      image:",
+        "    - image:",
+    )
     assert main([str(tekton_copy), "--crds", str(CRDS)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert "0 problem(s) Tekton would refuse" in out

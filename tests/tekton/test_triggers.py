@@ -115,9 +115,9 @@ def test_everything_together_is_clean(tmp_path: Path) -> None:
         ),
         pytest.param(
             "kustomization.yaml",
-            "  - storage/caches.yaml\n",
-            "  - storage/cache.yaml\n",
-            "lists missing file 'storage/cache.yaml'",
+            "  - tasks/scan-gate/scan-gate.yaml\n",
+            "  - tasks/scan-gate/scan-gat.yaml\n",
+            "lists missing file 'tasks/scan-gate/scan-gat.yaml'",
             id="kustomization-missing-file",
         ),
     ],

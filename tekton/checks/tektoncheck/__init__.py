@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tektoncheck import documents, hardening, references, schema, style, triggers
+from tektoncheck import cluster, documents, hardening, references, schema, style, triggers
 
 
 def schema_problems(repo: documents.Repo, crd_dir: Path) -> list[str]:
@@ -30,4 +30,5 @@ def run_all(root: Path, crd_dir: Path) -> list[str]:
         *style.check(repo, crd_dir),
         *style.tagged("hardening", hardening.check(repo)),
         *triggers.check(repo),
+        *cluster.check(repo),
     ]

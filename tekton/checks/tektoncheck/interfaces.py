@@ -33,22 +33,23 @@ def of_spec(spec: dict[str, Any]) -> TaskInterface:
     return TaskInterface(params, workspaces, results)
 
 
-# tektoncd/catalog task/git-clone (0.9): the interface every catalog version since
-# 0.6 shares. Only `url` is required.
+# tektoncd-catalog/git-clone task/git-clone/git-clone.yaml at v1.7.0 (commit
+# c166e562): the maintained git-clone. Only `url` is required.
 GIT_CLONE = TaskInterface(
     params={
         name: name == "url"
         for name in (
-            *("url", "revision", "refspec", "submodules", "depth", "sslVerify"),
-            *("crtFileName", "subdirectory", "sparseCheckoutDirectories", "deleteExisting"),
-            *("httpProxy", "httpsProxy", "noProxy", "verbose", "gitInitImage", "userHome"),
+            *("url", "revision", "refspec", "submodules", "submodulePaths", "depth"),
+            *("sslVerify", "crtFileName", "subdirectory", "sparseCheckoutDirectories"),
+            *("deleteExisting", "httpProxy", "httpsProxy", "noProxy", "verbose"),
+            *("userFriendlyErrors", "gitInitImage", "userHome"),
         )
     },
     workspaces={
         "output": (False, False),
-        "ssh-directory": (True, True),
-        "basic-auth": (True, True),
-        "ssl-ca-directory": (True, True),
+        "ssh-directory": (True, False),
+        "basic-auth": (True, False),
+        "ssl-ca-directory": (True, False),
     },
     results=frozenset({"commit", "url", "committer-date"}),
 )

@@ -22,7 +22,6 @@ from tektoncheck.style import problem as style
 
 RESOLVERS = {"bundles", "hub", "git", "cluster", "http"}
 INDEX = re.compile(r"\[[0-9]*\*?\]$")  # $(params.a[*]), $(params.a[0]): substitution.go
-CONCURRENT_SAFE = "powerwatch.dev/concurrent-safe-workspaces"
 
 
 def _name(rest: str) -> str:
@@ -78,13 +77,20 @@ def _interface(
     ref = task.get("taskRef") or {}
     if "resolver" in ref:
         problems.extend(check_resolver_ref(ref, f"{where}: task '{name}'"))
-        params = {p.get("name"): p.get("value") for p in ref.get("params") or []}
-        return interfaces.RESOLVED_TASKS.get(str(params.get("name")))
+        return interfaces.RESOLVED_TASKS.get(resolved_name(ref))
     local = repo.named("Task").get(str(ref.get("name")))
     if local is None:
         problems.append(f"{where}: task '{name}' references missing Task '{ref.get('name')}'")
         return None
     return interfaces.of_task(local)
+
+
+def resolved_name(ref: dict[str, Any]) -> str:
+    """The Task a resolver ref fetches: its ``name`` param, or the git file's stem."""
+    params = {p.get("name"): str(p.get("value", "")) for p in ref.get("params") or []}
+    if params.get("name"):
+        return params["name"]
+    return params.get("pathInRepo", "").rsplit("/", 1)[-1].removesuffix(".yaml")
 
 
 def check_resolver_ref(ref: dict[str, Any], where: str) -> Iterator[str]:
@@ -107,13 +113,18 @@ def check_resolver_ref(ref: dict[str, Any], where: str) -> Iterator[str]:
             yield f"{where}: hub resolver needs param 'name'"
         if not params.get("version"):
             yield style("resolver-pinned", f"{where}: hub resolver needs param 'version'")
-    elif resolver == "git" and len(params.get("revision", "")) != 40:
-        yield style("resolver-pinned", f"{where}: git resolver revision must be a full commit SHA")
-    is_task = params.get("kind", "task") == "task"
-    if is_task and params.get("name") and params["name"] not in interfaces.RESOLVED_TASKS:
+    elif resolver == "git":
+        if len(params.get("revision", "")) != 40:
+            yield style(
+                "resolver-pinned", f"{where}: git resolver revision must be a full commit SHA"
+            )
+        for needed in ("url", "pathInRepo"):
+            if not params.get(needed):
+                yield f"{where}: git resolver needs param '{needed}'"
+    name = resolved_name(ref)
+    if name and name not in interfaces.RESOLVED_TASKS:
         yield style(
-            "resolved-task-known",
-            f"{where}: resolved task '{params['name']}' has no known interface",
+            "resolved-task-known", f"{where}: resolved task '{name}' has no known interface"
         )
 
 
@@ -287,14 +298,12 @@ def _check_sharing(
 ) -> Iterator[str]:
     """Unordered tasks must not write where the other reads or writes, and a task
     that reads a folder must run after a task that writes it."""
-    annotations = (doc.body.get("metadata") or {}).get("annotations") or {}
-    safe = {w.strip() for w in str(annotations.get(CONCURRENT_SAFE, "")).split(",") if w.strip()}
     uses: list[tuple[str, str, str, bool]] = []  # task, pipeline ws, subPath, writes
     for section in ("tasks", "finally"):
         for task in doc.spec.get(section) or []:
             iface = ifaces.get(str(task.get("name")))
             for binding in task.get("workspaces") or []:
-                if binding.get("workspace") in safe or iface is None:
+                if iface is None:
                     continue
                 _, read_only = iface.workspaces.get(binding.get("name"), (False, False))
                 workspace = binding.get("workspace") or binding.get("name")

@@ -139,6 +139,10 @@ def check_rbac(repo: Repo) -> Iterator[str]:
                 yield f"{doc.where(repo.root)}: wildcard rule (least privilege: name the verbs)"
 
 
+# Created per run (runs/) or opted into by hand (policy/): never installed by -k.
+NOT_INSTALLED = {"runs", "policy"}
+
+
 def check_kustomization(root: Path) -> Iterator[str]:
     path = root / "kustomization.yaml"
     if not path.is_file():
@@ -151,7 +155,7 @@ def check_kustomization(root: Path) -> Iterator[str]:
     for file in resource_files(root):
         relative = file.relative_to(root).as_posix()
         if (
-            relative.split("/")[0] != "runs"
+            relative.split("/")[0] not in NOT_INSTALLED
             and file.name not in NOT_RESOURCES
             and relative not in listed
         ):

@@ -7,7 +7,13 @@ Tekton's rules, as they apply here:
 - finally tasks always run, after all the others, and see $(tasks.<t>.status)
   and $(tasks.status); a finally task that needs a result that was never
   produced is skipped;
-- the run fails when any task (DAG or finally) fails.
+- a task with ``onError: continue`` that fails keeps its Failed status (reason
+  FailureIgnored) but neither stops the run nor fails it;
+- under the default ``coschedule: workspaces`` a TaskRun that would bind more
+  than one PVC fails validation, as the controller's ValidateOnlyOnePVCIsUsed does;
+- the run fails when any task (DAG or finally) fails without onError: continue;
+- pipeline results are resolved at the end; one that references a result that
+  was never produced is not emitted.
 """
 
 from __future__ import annotations
@@ -20,12 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tektoncheck.cluster import pvc_claims
+from tektoncheck.references import resolved_name
+
 from localrun import taskrun, variables
 from localrun.logbook import Logbook
 from localrun.resources import Resources
 from localrun.standins import fetch_working_tree
 from localrun.taskrun import Machine, Outcome
 from localrun.variables import Value
+
+NOT_RUN = "ToolUnavailable"
 
 
 @dataclass
@@ -35,6 +46,13 @@ class RunReport:
     order: list[str] = field(default_factory=list)  # in start order
     parents: dict[str, set[str]] = field(default_factory=dict)
     seconds: float = 0.0
+    started: dict[str, float] = field(default_factory=dict)  # seconds after the run began
+    results: dict[str, str] = field(default_factory=dict)  # pipeline results emitted
+    omitted: dict[str, str] = field(default_factory=dict)  # pipeline result -> why not
+
+    def not_run(self) -> list[str]:
+        """Tasks whose tool is not on this machine: never a pass, said first."""
+        return [n for n, o in self.outcomes.items() if o.reason.startswith(NOT_RUN)]
 
 
 def parse_duration(text: str | None) -> float | None:
@@ -68,14 +86,29 @@ def dag_parents(tasks: list[dict[str, Any]]) -> dict[str, set[str]]:
     return parents
 
 
-def pipeline_params(spec: dict[str, Any], given: dict[str, Value]) -> dict[str, Value]:
+def pipeline_params(
+    spec: dict[str, Any], given: dict[str, Value], typed: dict[str, Any] | None = None
+) -> dict[str, Value]:
+    """Defaults, then the PipelineRun's own params (``typed``: their YAML types must
+    match, as the controller's ParameterTypeMismatch check requires), then ``given``
+    overrides from the command line (arrays comma-separated, like tkn -p)."""
     declared = {p["name"]: p for p in spec.get("params") or []}
-    if unknown := set(given) - set(declared):
+    if unknown := (set(given) | set(typed or {})) - set(declared):
         raise ValueError(f"unknown pipeline params: {sorted(unknown)}")
+    for name, value in (typed or {}).items():
+        is_array = declared[name].get("type") == "array"
+        if is_array != isinstance(value, list) or not isinstance(value, (str, list)):
+            kind = "an array" if is_array else "a string"
+            raise ValueError(f"ParameterTypeMismatch: param '{name}' must be {kind}, got {value!r}")
+    merged: dict[str, Value] = {
+        k: [str(v) for v in value] if isinstance(value, list) else str(value)
+        for k, value in (typed or {}).items()
+    }
+    merged.update(given)
     values: dict[str, Value] = {}
     for name, param in declared.items():
-        if name in given:
-            value = given[name]
+        if name in merged:
+            value = merged[name]
             if param.get("type") == "array" and isinstance(value, str):
                 value = [v for v in value.split(",") if v]
             values[name] = value
@@ -98,16 +131,26 @@ class PipelineRunner:
         machine: Machine,
         log: Logbook,
         max_parallel: int = 3,
+        *,
+        run_params: dict[str, Any] | None = None,
+        run_workspaces: dict[str, dict[str, Any]] | None = None,
+        coschedule: str = "workspaces",
+        run_name: str | None = None,
     ) -> None:
         if pipeline not in resources.pipelines:
             raise ValueError(f"no Pipeline named '{pipeline}'")
         self.resources = resources
         self.spec: dict[str, Any] = resources.pipelines[pipeline]["spec"]
         self.name = pipeline
-        self.params = pipeline_params(self.spec, params)
+        self.run_name = run_name or f"{pipeline}-local"
+        self.params = pipeline_params(self.spec, params, run_params)
         missing = {w["name"] for w in self.spec.get("workspaces") or [] if not w.get("optional")}
         if unbound := missing - set(workspace_dirs):
             raise ValueError(f"workspaces not bound: {sorted(unbound)}")
+        # How each pipeline workspace is backed in the PipelineRun (emptyDir when not said).
+        self.run_workspaces = run_workspaces or {}
+        self.coschedule = coschedule
+        self.started: dict[str, float] = {}
         self.workspace_dirs = workspace_dirs
         self.run_dir = run_dir
         self.machine = machine
@@ -121,7 +164,7 @@ class PipelineRunner:
 
     def _values(self, final: bool) -> dict[str, Value]:
         values: dict[str, Value] = {f"params.{k}": v for k, v in self.params.items()}
-        values["context.pipelineRun.name"] = f"{self.name}-local"
+        values["context.pipelineRun.name"] = self.run_name
         values["context.pipeline.name"] = self.name
         for task, outcome in self.outcomes.items():
             for result, value in outcome.results.items():
@@ -179,6 +222,14 @@ class PipelineRunner:
         except variables.UnresolvedReferenceError as missing:
             self.log.line(name, "", f"skipped: {missing} was never produced")
             return Outcome("None", f"MissingResult {missing}")
+        claims = pvc_claims(task, self.run_workspaces)
+        if self.coschedule == "workspaces" and len(claims) > 1:
+            # The controller refuses this TaskRun before any step (affinity assistant).
+            return Outcome(
+                "Failed",
+                "TaskRunValidationFailed: more than one PersistentVolumeClaim is bound"
+                f" ({', '.join(sorted(claims))}) under coschedule: workspaces",
+            )
         timeout = parse_duration(task.get("timeout"))
         workspaces = self._workspaces(task)
         ref = task.get("taskRef") or {}
@@ -201,10 +252,10 @@ class PipelineRunner:
         workspaces: dict[str, Path | None],
     ) -> Outcome:
         started = time.monotonic()
-        wanted = {p["name"]: p.get("value") for p in ref.get("params") or []}
+        wanted = resolved_name(ref)
         output = workspaces.get("output")
-        if wanted.get("name") != "git-clone" or output is None:
-            return Outcome("Failed", f"no local stand-in for resolver task {wanted.get('name')}")
+        if wanted != "git-clone" or output is None:
+            return Outcome("Failed", f"no local stand-in for resolver task {wanted}")
         results = self.run_dir / name / "results"
         results.mkdir(parents=True, exist_ok=True)
         fetch_working_tree(
@@ -222,6 +273,7 @@ class PipelineRunner:
     def _start(self, task: dict[str, Any], final: bool) -> Outcome:
         with self._lock:
             self.order.append(task["name"])
+            self.started[task["name"]] = self.log.elapsed()
         self.log.line(task["name"], "", "started")
         try:
             outcome = self.run_one(task, final)
@@ -230,10 +282,45 @@ class PipelineRunner:
             # the run goes on to finally as Tekton's would.
             self.log.line(task["name"], "", f"error: {error}")
             outcome = Outcome("Failed", f"runner error: {error}")
-        self.log.line(
-            task["name"], "", f"{outcome.status}: {outcome.reason} ({outcome.seconds:.1f}s)"
-        )
+        if outcome.status == "Failed" and task.get("onError") == "continue":
+            outcome.reason = f"FailureIgnored: {outcome.reason}"
+        if outcome.reason.startswith(NOT_RUN):
+            self.log.line(task["name"], "", f"NOT RUN: {outcome.reason} ({outcome.seconds:.1f}s)")
+        else:
+            self.log.line(
+                task["name"], "", f"{outcome.status}: {outcome.reason} ({outcome.seconds:.1f}s)"
+            )
         return outcome
+
+    def _blocks(self, name: str) -> bool:
+        """A failure that stops the run (one with onError: continue does not)."""
+        outcome = self.outcomes.get(name)
+        return (
+            outcome is not None
+            and outcome.status == "Failed"
+            and not outcome.reason.startswith("FailureIgnored")
+        )
+
+    def pipeline_results(self, final_names: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """Emitted pipeline results, and the omitted ones with the reason."""
+        values: dict[str, Value] = {}
+        for task, outcome in self.outcomes.items():
+            scope = "finally" if task in final_names else "tasks"
+            for result, value in outcome.results.items():
+                values[f"{scope}.{task}.results.{result}"] = value
+        emitted: dict[str, str] = {}
+        omitted: dict[str, str] = {}
+        for result in self.spec.get("results") or []:
+            try:
+                emitted[result["name"]] = variables.in_string(str(result["value"]), values)
+            except variables.UnresolvedReferenceError as missing:
+                task = str(missing).split(".")[1] if "." in str(missing) else ""
+                missed = self.outcomes.get(task)
+                if missed is not None and missed.reason.startswith(NOT_RUN):
+                    omitted[result["name"]] = f"NOT RUN ({task}: {missed.reason})"
+                else:
+                    omitted[result["name"]] = f"{missing} was not produced"
+        return emitted, omitted
 
     def run(self) -> RunReport:
         started = time.monotonic()
@@ -246,10 +333,7 @@ class PipelineRunner:
             while pending or running:
                 if not stopping:
                     for name in list(pending):
-                        if all(
-                            p in self.outcomes and self.outcomes[p].status != "Failed"
-                            for p in parents[name]
-                        ):
+                        if all(p in self.outcomes and not self._blocks(p) for p in parents[name]):
                             running[pool.submit(self._start, pending.pop(name), False)] = name
                 if not running:
                     break
@@ -257,18 +341,24 @@ class PipelineRunner:
                 for future in done:
                     name = running.pop(future)
                     self.outcomes[name] = future.result()
-                    if self.outcomes[name].status == "Failed":
+                    if self._blocks(name):
                         stopping = True
             for name in pending:
                 self.log.line(name, "", "not run: the pipeline run is stopping after a failure")
                 self.outcomes[name] = Outcome("None", "PipelineRunStopping")
             for task in self.spec.get("finally") or []:
                 self.outcomes[task["name"]] = self._start(task, True)
-        failed = [n for n, o in self.outcomes.items() if o.status == "Failed"]
+        failed = [n for n in self.outcomes if self._blocks(n)]
+        emitted, omitted = self.pipeline_results(
+            {t["name"] for t in self.spec.get("finally") or []}
+        )
         return RunReport(
             succeeded=not failed,
             outcomes=self.outcomes,
             order=self.order,
             parents=parents,
             seconds=time.monotonic() - started,
+            started=dict(self.started),
+            results=emitted,
+            omitted=omitted,
         )

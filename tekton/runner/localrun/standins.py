@@ -172,7 +172,7 @@ def fetch_working_tree(
     ]
     commit = _git(source, "rev-parse", "HEAD").strip()
     dirty = bool(_git(source, "status", "--porcelain").strip())
-    emit("local stand-in: the catalog git-clone (bundles resolver) cannot be pulled here;")
+    emit("local stand-in: the catalog git-clone (git resolver) cannot be fetched here;")
     emit(
         f"copying the working tree of {source} at {commit}"
         + (" plus uncommitted changes" if dirty else "")

@@ -12,7 +12,7 @@ from typing import Any
 
 Value = str | list[str]
 REFERENCE = re.compile(
-    r"\$\((?P<key>(?:params|workspaces|results|tasks|context)\.[A-Za-z0-9_.\-]+(?:\[\*\])?)\)"
+    r"\$\((?P<key>(?:params|workspaces|results|tasks|finally|context)\.[A-Za-z0-9_.\-]+(?:\[\*\])?)\)"
 )
 
 
