@@ -8,7 +8,7 @@ each, reading the last committed batch). Killing this process (even kill -9) sto
 on restart ingestion resumes from its spool checkpoint and de-duplication by ReadingId
 absorbs the batch that was committed but not yet checkpointed (docs/local-mode.md).
 
-    python -m powerwatch_api.local.serve --spool .local/gateway/spool \\
+    python -m powerwatch_local.serve --spool .local/gateway/spool \\
         --database .local/powerwatch.duckdb --port 8000
 
 The rest of the API's settings come from the environment as for `python -m powerwatch_api`
@@ -27,25 +27,25 @@ from pathlib import Path
 
 import structlog
 import uvicorn
-from powerwatch_kusto import LocalKusto
-
 from powerwatch_api.__main__ import freeze_startup_heap
 from powerwatch_api.app import create_app
-from powerwatch_api.local.ingest import (
+from powerwatch_api.settings import Settings, SettingsError, is_loopback_host
+from powerwatch_api.stores.local import LocalStore
+from powerwatch_kusto import LocalKusto
+
+from powerwatch_local.ingest import (
     IngestThread,
     add_ingest_arguments,
     check_ingest_arguments,
     make_ingestor,
 )
-from powerwatch_api.settings import Settings, SettingsError, is_loopback_host
-from powerwatch_api.stores.local import LocalStore
 
-log = structlog.get_logger("powerwatch_api.local.serve")
+log = structlog.get_logger("powerwatch_local.serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m powerwatch_api.local.serve",
+        prog="python -m powerwatch_local.serve",
         description="Serve the API over the local engine while ingesting the gateway's spool.",
     )
     add_ingest_arguments(parser)
