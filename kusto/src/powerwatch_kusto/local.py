@@ -269,15 +269,14 @@ class LocalKusto:
                 return hit
             self._misses += 1
         try:
-            with _engine_extensions.typed_columns(_typed_columns(self.schema)):
-                translated = duckdb_kql.to_sql(
-                    kql,
-                    schema=self._columns,
-                    functions=self._definitions,
-                    # Any pinned moment makes now() a bound placeholder, filled per call.
-                    query_now=_PINNED if self._now is not None else None,
-                    allow_write=False,
-                )
+            translated = duckdb_kql.to_sql(
+                kql,
+                schema=self._columns,
+                functions=self._definitions,
+                # Any pinned moment makes now() a bound placeholder, filled per call.
+                query_now=_PINNED if self._now is not None else None,
+                allow_write=False,
+            )
         except KqlError as error:
             raise QueryError(f"cannot run this KQL locally: {error}") from error
         compiled = _Compiled(
@@ -458,8 +457,7 @@ def _compiled(schema: KustoSchema) -> tuple[ResolvedFunctions, tuple[tuple[str, 
         if hit is not None and hit[0] is schema:
             return hit[1], hit[2]
         functions = parse_functions([fn.definition for fn in schema.functions.values()]) or {}
-        with _engine_extensions.typed_columns(_typed_columns(schema)):
-            policies = _policy_sql(schema, functions)
+        policies = _policy_sql(schema, functions)
         _compiled_by_schema[id(schema)] = (schema, functions, policies)
         return functions, policies
 
@@ -515,15 +513,6 @@ def _dedup_views(schema: KustoSchema) -> dict[str, _DedupView]:
         if re.search(rf"\b{re.escape(view.name)}\b", bodies):
             views[view.name] = _DedupView(view.source, shape.group(2))
     return views
-
-
-def _typed_columns(schema: KustoSchema) -> frozenset[str]:
-    """Column names every table declares with a non-dynamic type (see _engine_extensions)."""
-    types: dict[str, set[str]] = {}
-    for table in schema.tables.values():
-        for column in table.columns:
-            types.setdefault(column.name, set()).add(column.kql_type)
-    return frozenset(name for name, kinds in types.items() if "dynamic" not in kinds)
 
 
 def _column_sql(table: Table) -> str:
