@@ -26,7 +26,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,22 +94,13 @@ class _Compiled:
     nullable: frozenset[str]
 
 
-#: Per device, the earliest and latest Timestamp (aware UTC) of the raw rows one batch
-#: stored. Every row the update policies derive from a reading is at or after the
-#: reading's Timestamp floored to the minute (PowerEvents: the same instant; PowerMinutes:
-#: its minute), so this says which time ranges of which devices a commit changed.
-Spans = dict[str, tuple[dt.datetime, dt.datetime]]
-
-
 @dataclass(frozen=True)
 class IngestResult:
-    """What one ingest() stored: new raw rows, skipped duplicates, rows per policy target,
-    and where in time (per device) the stored rows lie."""
+    """What one ingest() stored: new raw rows, skipped duplicates, rows per policy target."""
 
     raw: int
     duplicates: int
     targets: dict[str, int]
-    spans: Spans = field(default_factory=dict)
 
     @property
     def events(self) -> int:
@@ -147,7 +138,6 @@ class LocalKusto:
             # skips the per-query scheduling that costs more than it saves here.
             self._connection.execute("SET threads = ?", [int(threads)])
         self._ingest_lock = threading.Lock()
-        self._commit_listeners: list[Callable[[IngestResult], None]] = []
         self._cache_lock = threading.Lock()
         self._translations: OrderedDict[str, _Compiled] = OrderedDict()
         self._hits = 0
@@ -294,17 +284,6 @@ class LocalKusto:
 
     # -- ingestion -------------------------------------------------------------------
 
-    def add_commit_listener(self, listener: Callable[[IngestResult], None]) -> None:
-        """Call *listener* after every committed batch that stored rows, before ingest()
-        returns, on the ingesting thread, batches in commit order. It must be quick and
-        must not raise (a result cache dropping what the batch changed)."""
-        with self._ingest_lock:
-            self._commit_listeners.append(listener)
-
-    def remove_commit_listener(self, listener: Callable[[IngestResult], None]) -> None:
-        with self._ingest_lock:
-            self._commit_listeners.remove(listener)
-
     def ingest(self, records: Iterable[Mapping[str, Any]]) -> IngestResult:
         """Store one batch of gateway records and run the update policies, atomically."""
         rows = records_to_rows(records, self._mapping, self._source, self._stamp())
@@ -324,11 +303,6 @@ class LocalKusto:
                 with contextlib.suppress(duckdb.Error):
                     cursor.execute("ROLLBACK")
                 raise
-            # Still under the lock: listeners see batches in commit order, and whatever a
-            # listener drops is dropped before ingest() returns.
-            if result.raw:
-                for listener in self._commit_listeners:
-                    listener(result)
         return result
 
     def _ingest_rows(
@@ -374,13 +348,6 @@ class LocalKusto:
             f'INSERT INTO {staged} SELECT {columns} FROM {incoming} ORDER BY "{_ORDINAL}"'  # noqa: S608  # nosec B608 - identifiers from our .kql
         )
         (stored,) = _one(cursor, f"SELECT count(*) FROM {staged}")  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
-        spans: Spans = {
-            device: (_to_utc(first), _to_utc(last))
-            for device, first, last in cursor.execute(
-                f'SELECT "DeviceId", min("Timestamp"), max("Timestamp") FROM {staged} '  # noqa: S608  # nosec B608 - identifiers from our .kql
-                'WHERE "DeviceId" IS NOT NULL AND "Timestamp" IS NOT NULL GROUP BY "DeviceId"'
-            ).fetchall()
-        }
         cursor.execute(f'INSERT INTO main."{_SOURCE_TABLE}" SELECT * FROM {staged}')  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
         targets: dict[str, int] = {}
         for table, sql in self._policies:
@@ -390,9 +357,7 @@ class LocalKusto:
             targets[table] = targets.get(table, 0) + after - before
         cursor.execute(f"DELETE FROM {staged}")  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
         cursor.execute(f"DELETE FROM {incoming}")  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
-        return IngestResult(
-            raw=int(stored), duplicates=len(rows) - int(stored), targets=targets, spans=spans
-        )
+        return IngestResult(raw=int(stored), duplicates=len(rows) - int(stored), targets=targets)
 
     def _stamp(self) -> dt.datetime:
         stamp: dt.datetime = naive_utc(self._now() if self._now else dt.datetime.now(dt.UTC))
