@@ -37,8 +37,8 @@ from powerwatch_kusto import IngestError, LocalKusto
 log = structlog.get_logger("powerwatch_local.ingest")
 
 DEFAULT_CONSUMER: Final = "local-ingest"
-#: One chunk = one transaction. 1 MiB is ~6,000 readings: big enough that a burst
-#: (1,000 devices at 1 Hz) is one commit, small enough to stay well under a second.
+#: One chunk = one transaction. 1 MiB holds thousands of readings: a burst of 1,000
+#: devices at 1 Hz is one commit, and one commit stays short.
 DEFAULT_BATCH_BYTES: Final = 1 << 20
 DEFAULT_POLL_S: Final = 0.02  # a stat + read of the active segment: cheap
 _RETRY_MAX_S: Final = 5.0

@@ -43,8 +43,8 @@ class Child:
             return await self.process.wait()
 
 
-def free_port(preferred: int, host: str = "127.0.0.1") -> int:
-    """`preferred` if it is free, else any free port."""
+def free_port(preferred: int = 0, host: str = "127.0.0.1") -> int:
+    """`preferred` if it is free, else any free port (the repository's one free_port)."""
     for candidate in (preferred, 0):
         with socket.socket() as probe:
             try:
