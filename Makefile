@@ -13,9 +13,9 @@ PY := $(BIN)/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 # Python packages of this repository, installed editable into the venv.
-LOCAL_PACKAGES := $(wildcard apps/gateway/pyproject.toml api/pyproject.toml kusto/pyproject.toml)
+LOCAL_PACKAGES := $(wildcard apps/gateway/pyproject.toml api/pyproject.toml kusto/pyproject.toml apps/local/pyproject.toml)
 # Typed sources (mypy --strict) and the Python that bandit scans.
-SRC_DIRS := $(wildcard apps/gateway/src api/src kusto/src tekton/runner tekton/checks)
+SRC_DIRS := $(wildcard apps/gateway/src apps/local/src api/src kusto/src tekton/runner tekton/checks)
 # Debian packages the tests need (graphviz: diagrams; chromium: page tests;
 # buildah/podman/runc/mmdebstrap: real image builds; openssl: cert checks;
 # shellcheck: the Tekton Tasks' step scripts).
@@ -68,7 +68,7 @@ lock: venv  ## re-resolve requirements/*.in into lock.txt, then ci-tools.lock as
 
 .PHONY: up
 up: venv  ## start the platform locally (driver-sim -> gateway -> ingestion -> API + live page)
-	$(PY) -m powerwatch_api.local.stack
+	$(PY) -m powerwatch_local
 
 .PHONY: lint
 lint: venv  ## ruff, format check, mypy, bandit
@@ -186,10 +186,10 @@ gateway-bench: venv  ## gateway ingest path vs a bare msgspec decode loop
 	$(PY) bench/bench_gateway_ingest.py
 
 # --- local ---
-# The whole platform on one machine (docs/local-mode.md); `make up` runs it.
+# The whole platform on one machine (apps/local, docs/local-mode.md); `make up` runs it.
 .PHONY: local-test bench-freshness
 local-test: venv apt  ## local ingestion, the one-command stack, the live page (Chromium) and end-to-end tests
-	$(BIN)/pytest -q api/tests/local api/tests/web tests/e2e
+	$(BIN)/pytest -q apps/local/tests api/tests/web tests/e2e
 
 bench-freshness: venv  ## simulator -> event visible through the API, p50/p99 at 10 and 1,000 devices
 	$(PY) bench/bench_freshness.py

@@ -2,7 +2,7 @@
 visible through the events API.
 
 Runs the real processes of `make up` (driver-sim -> gateway over mutual TLS -> spool ->
-ingestion + API, powerwatch_api.local.stack's argv) on free ports in a temp directory,
+ingestion + API, powerwatch_local.stack's argv) on free ports in a temp directory,
 with a surge on some device every second. For every surge reading, freshness =
 (first time a client sees it) - (the reading's `ts`, stamped by the simulator when it
 emits it; same machine clock).
@@ -34,10 +34,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
-from powerwatch_api.local.stack import PlatformStack
-from powerwatch_gateway.devcerts import ensure_dev_certs
-from powerwatch_gateway.local_stack import free_port
 from powerwatch_gateway.spool import SpoolReader
+from powerwatch_local.devcerts import ensure_dev_certs
+from powerwatch_local.processes import free_port
+from powerwatch_local.stack import PlatformStack
 
 THRESHOLD_W = 5000.0
 

@@ -31,7 +31,7 @@ def draw(out_dir: Path) -> Path:
             driver = Server("driver-sim\nTLS 1.3 mTLS server\n1 Hz per device, surges\n[Driver]")
             gateway = Python("gateway\nsame code as prod\n[Container App]")
             spool = Storage("spool directory\nNDJSON segments\n[Event Hubs]")
-            with Cluster("powerwatch_api.local.serve: one process"):
+            with Cluster("powerwatch_local.serve: one process"):
                 ingest = Python("spool consumer\ncheckpoint after commit\n[data connection]")
                 engine = Duckdb("LocalKusto\nDuckDB + duckdb-kql\nsame kusto/*.kql\n[ADX]")
                 api = Python("events API\nLocalStore\n[API Container App]")

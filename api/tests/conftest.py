@@ -14,8 +14,8 @@ from powerwatch_api.settings import StoreSettings
 from powerwatch_api.stores.base import Store
 from powerwatch_api.stores.kusto import KustoStore
 from powerwatch_api.stores.local import LocalStore
-from powerwatch_api.testing.kusto_endpoint import KustoRestEndpoint
 from powerwatch_kusto import LocalKusto
+from powerwatch_local.kusto_endpoint import KustoRestEndpoint
 
 #: The engine's now(): DeviceStatus's "silent" depends on it.
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)

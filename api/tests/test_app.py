@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import TestClient
 from powerwatch_api import Settings, create_app
 from powerwatch_api.queries import ALL_QUERIES
-from powerwatch_api.settings import StoreSettings
+from powerwatch_api.settings import ServerSettings, StoreSettings
 from powerwatch_api.stores.local import LocalStore
 from powerwatch_kusto import LocalKusto
 
@@ -47,7 +47,7 @@ def test_openapi_document_is_3_1_and_describes_every_operation(engine: LocalKust
     }
     _, events = operations["listCriticalEvents"]
     params = {p["name"]: p for p in events["parameters"]}
-    assert params["device"]["schema"]["pattern"] == "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+    assert params["device"]["schema"]["pattern"] == "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$(?!\\n)"
     assert params["limit"]["schema"]["maximum"] == 1000
     assert "application/problem+json" in events["responses"]["400"]["content"]
     _, power = operations["getPowerSeries"]
@@ -97,32 +97,36 @@ def test_entry_point_refuses_bad_settings_with_a_clear_message() -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_serve_freezes_the_startup_heap_then_runs_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_leaves_the_process_alone_unless_tuning_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from powerwatch_api import __main__ as entry
 
-    runs: list[tuple[int, int]] = []
+    runs: list[tuple[int, float, int]] = []
     monkeypatch.setattr(
         entry.uvicorn,
         "run",
-        lambda app, **options: runs.append((gc.get_freeze_count(), options["port"])),
+        lambda app, **options: runs.append(
+            (gc.get_freeze_count(), sys.getswitchinterval(), options["port"])
+        ),
     )
+    interval = sys.getswitchinterval()
     gc.unfreeze()
     try:
         entry.serve(create_app(Settings()), Settings())
+        tuned = Settings(server=ServerSettings(gil_switch_interval_s=0.0002, gc_freeze=True))
+        entry.serve(create_app(tuned), tuned)
     finally:
         gc.unfreeze()
-    [(frozen, port)] = runs
-    assert frozen > 0
-    assert port == Settings().server.port
+        sys.setswitchinterval(interval)
+    [(frozen, switch, port), (tuned_frozen, tuned_switch, _)] = runs
+    assert (frozen, switch, port) == (0, interval, Settings().server.port)
+    assert tuned_frozen > 0
+    assert tuned_switch == pytest.approx(0.0002)
 
 
-def test_a_store_with_the_cache_off_has_none() -> None:
-    settings = Settings(store=StoreSettings(local_cache_rows=0))
-    app = create_app(settings)
-    store = app.state.store
-    assert isinstance(store, LocalStore)
-    with TestClient(app):
-        assert store.cache is None
+def test_opening_a_local_store_does_not_tune_the_process() -> None:
+    interval = sys.getswitchinterval()
     with TestClient(create_app(Settings())) as client:
-        cached = client.app.state.store
-        assert cached.cache is not None
+        assert client.get("/readyz").status_code == 200
+        assert sys.getswitchinterval() == interval

@@ -16,8 +16,8 @@ import anyio
 import pytest
 from litestar.testing import TestClient
 from powerwatch_api import queries
-from powerwatch_api.testing.kusto_endpoint import KustoRestEndpoint
 from powerwatch_kusto import LocalKusto
+from powerwatch_local.kusto_endpoint import KustoRestEndpoint
 
 from .conftest import NOW, build_store, iso
 

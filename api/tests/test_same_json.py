@@ -7,8 +7,8 @@ from typing import Any
 
 from litestar.testing import TestClient
 from powerwatch_api import Settings, create_app
-from powerwatch_api.testing.kusto_endpoint import KustoRestEndpoint
 from powerwatch_kusto import LocalKusto
+from powerwatch_local.kusto_endpoint import KustoRestEndpoint
 
 from .conftest import NOW, build_store, iso
 

@@ -114,12 +114,17 @@ def test_loopback_detection(host: str, expected: bool) -> None:
     assert is_loopback_host(host) is expected
 
 
-def test_the_local_cache_size_is_read_and_checked() -> None:
-    assert Settings.from_env({}).store.local_cache_rows == 500_000
-    assert Settings.from_env({"POWERWATCH_API_LOCAL_CACHE_ROWS": "0"}).store.local_cache_rows == 0
-    for bad, why in (("lots", "is not an integer"), ("-1", "is outside 0..50000000")):
-        with pytest.raises(SettingsError, match=f"POWERWATCH_API_LOCAL_CACHE_ROWS.*{why}"):
-            Settings.from_env({"POWERWATCH_API_LOCAL_CACHE_ROWS": bad})
+def test_process_tuning_is_off_by_default_and_checked() -> None:
+    server = Settings.from_env({}).server
+    assert (server.gil_switch_interval_s, server.gc_freeze) == (0.0, False)
+    tuned = Settings.from_env(
+        {"POWERWATCH_API_GIL_SWITCH_INTERVAL_S": "0.0002", "POWERWATCH_API_GC_FREEZE": "1"}
+    ).server
+    assert (tuned.gil_switch_interval_s, tuned.gc_freeze) == (0.0002, True)
+    with pytest.raises(SettingsError, match="POWERWATCH_API_GIL_SWITCH_INTERVAL_S"):
+        Settings.from_env({"POWERWATCH_API_GIL_SWITCH_INTERVAL_S": "1"})
+    with pytest.raises(SettingsError, match="POWERWATCH_API_GC_FREEZE"):
+        Settings.from_env({"POWERWATCH_API_GC_FREEZE": "yes"})
 
 
 def test_the_kusto_results_cache_age_is_read_and_checked() -> None:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,23 +22,6 @@ def schema() -> KustoSchema:
     return load_schema()
 
 
-def api_queries() -> dict[str, str]:
-    """Every query text the API sends (api/src/powerwatch_api/queries.py ALL_QUERIES)."""
-    try:
-        module: Any = importlib.import_module("powerwatch_api.queries")
-    except ImportError:
-        path = REPO / "api" / "src" / "powerwatch_api" / "queries.py"
-        if not path.exists():
-            return {}
-        spec = importlib.util.spec_from_file_location("_powerwatch_api_queries", path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses resolve annotations through it
-        spec.loader.exec_module(module)
-    return {f"api query: {q.name}": q.text for q in module.ALL_QUERIES}
-
-
 @pytest.fixture(scope="session")
 def analysis(schema: KustoSchema) -> dict[str, Analysis]:
     if shutil.which("node") is None or not (REPO / "node_modules" / "@kusto").exists():
@@ -49,7 +29,6 @@ def analysis(schema: KustoSchema) -> dict[str, Analysis]:
     items = {
         **schema_items(schema),
         **dashboard_items(schema.root),
-        **api_queries(),
         **typos(schema),
     }
     return analyze(schema, items)

@@ -11,7 +11,6 @@ import duckdb
 import pytest
 from powerwatch_kusto import (
     IngestError,
-    IngestResult,
     KustoSchema,
     LocalKusto,
     QueryError,
@@ -446,51 +445,3 @@ def test_reader_cursors_are_reused_per_thread_and_pruned(kusto: LocalKusto) -> N
     with pytest.raises(QueryError):
         kusto.query("RawReadings | where NoSuchColumn == 1")
     ask()  # a failed query leaves the thread a working cursor
-
-
-def test_a_commit_reports_where_in_time_each_device_changed(kusto: LocalKusto) -> None:
-    seen: list[IngestResult] = []
-    kusto.add_commit_listener(seen.append)
-    first = kusto.ingest(
-        [
-            reading(7, current=30.0),
-            reading(2),
-            reading(5, device="drv-02"),
-            reading(9, device="drv-01", voltage="oops"),  # stored raw, quarantined
-        ]
-    )
-    assert first.spans == {
-        "drv-01": (T0 + dt.timedelta(seconds=2), T0 + dt.timedelta(seconds=9)),
-        "drv-02": (T0 + dt.timedelta(seconds=5), T0 + dt.timedelta(seconds=5)),
-    }
-    assert seen == [first]
-    # A batch of copies already stored changes nothing: no spans, no call.
-    again = kusto.ingest([reading(7, current=30.0)])
-    assert (again.raw, again.spans) == (0, {})
-    # A failed batch changed nothing either.
-    with pytest.raises(IngestError):
-        kusto.ingest([reading(11), "not an object"])  # type: ignore[list-item]
-    assert seen == [first]
-    kusto.remove_commit_listener(seen.append)
-    kusto.ingest([reading(12)])
-    assert seen == [first]
-
-
-def test_a_listener_runs_before_ingest_returns_and_after_the_commit(kusto: LocalKusto) -> None:
-    # What a result cache relies on: when the listener runs, a reader already sees the
-    # batch, and by the time ingest() returns the listener has run.
-    visible: list[int] = []
-
-    def listener(batch: IngestResult) -> None:
-        done = threading.Event()
-
-        def count() -> None:  # another thread, its own cursor: only committed data
-            visible.append(kusto.query("RawReadings | count").rows[0][0])
-            done.set()
-
-        threading.Thread(target=count).start()
-        done.wait(10)
-
-    kusto.add_commit_listener(listener)
-    kusto.ingest([reading(0), reading(1)])
-    assert visible == [2]

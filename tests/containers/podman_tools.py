@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -31,6 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from powerwatch_local.processes import free_port as free_port  # the one free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # Loopback probes must never go through a proxy from the environment.
@@ -227,14 +228,6 @@ def run_container(
         yield Container(name)
     finally:
         podman("rm", "--force", "--time", "5", name, check=False, timeout=60)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_http_ok(url: str, container: Container, timeout: float = 60) -> int:

@@ -32,6 +32,7 @@ IMPORTS = [
     "powerwatch_gateway",
     "powerwatch_api",
     "powerwatch_kusto",
+    "powerwatch_local",
 ]
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from powerwatch_gateway.devcerts import DevCertPaths, ensure_dev_certs
+from powerwatch_local.devcerts import DevCertPaths, ensure_dev_certs
 
 CONSUMER = "local-ingest"
 
@@ -126,7 +126,7 @@ class Platform:
         self.procs["serve"] = Proc(
             "serve",
             [
-                py, "-m", "powerwatch_api.local.serve", "--port", "0",
+                py, "-m", "powerwatch_local.serve", "--port", "0",
                 "--port-file", str(self.root / "api.port"), "--spool", str(self.spool),
                 "--database", str(self.database),
             ],

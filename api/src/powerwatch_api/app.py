@@ -49,7 +49,6 @@ def build_store(settings: Settings) -> Store:
     return LocalStore(
         database=settings.store.local_database,
         kusto_root=settings.store.kusto_root,
-        cache_rows=settings.store.local_cache_rows,
     )
 
 

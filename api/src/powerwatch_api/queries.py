@@ -1,11 +1,12 @@
-"""Every KQL text the API sends, as constants.
+"""Every KQL text the API sends, built from one list per call.
 
-Each query declares its parameters with ``declare query_parameters`` and calls one
-stored function from kusto/functions; values travel beside the text
-(ClientRequestProperties.set_parameter on Azure Data Explorer, bound values in the
-local engine), so no caller input is ever part of a query string. The texts are
-literal on purpose: kusto/tests imports ALL_QUERIES and checks each one with the
-Microsoft KQL analyzer against the schema.
+Each call names one stored function from kusto/functions, the parameters it declares
+(``declare query_parameters``) and the columns the API reads, in order; its text is made
+from exactly that, so the column list exists once here. Values travel beside the text
+(ClientRequestProperties.set_parameter on Azure Data Explorer, bound values in the local
+engine), so no caller input is ever part of a query string. tests/contracts holds these
+lists to the .kql functions (Microsoft's KQL analyzer and the local engine) and to the
+response models.
 """
 
 from __future__ import annotations
@@ -27,13 +28,22 @@ class StoredQuery:
     columns: tuple[str, ...]
 
 
-CRITICAL_EVENTS = StoredQuery(
-    name="CriticalEvents",
-    text="""declare query_parameters(fromTime:datetime, toTime:datetime, deviceId:string,
-    maxRows:long, afterTime:datetime, afterReadingId:string);
-CriticalEvents(fromTime, toTime, deviceId, maxRows, afterTime, afterReadingId)
-| project DeviceId, Timestamp, ReadingId, Voltage, Current, PowerW, ThresholdW, ExcessW, Seq""",
-    parameters=(
+def call(
+    function: str, parameters: tuple[tuple[str, KqlType], ...], columns: tuple[str, ...]
+) -> StoredQuery:
+    """`declare query_parameters(...); Function(...) | project <columns>`."""
+    declared = ", ".join(f"{name}:{kql_type}" for name, kql_type in parameters)
+    arguments = ", ".join(name for name, _ in parameters)
+    text = (
+        f"declare query_parameters({declared});\n{function}({arguments})\n"
+        f"| project {', '.join(columns)}"
+    )
+    return StoredQuery(function, text, parameters, columns)
+
+
+CRITICAL_EVENTS = call(
+    "CriticalEvents",
+    (
         ("fromTime", "datetime"),
         ("toTime", "datetime"),
         ("deviceId", "string"),
@@ -41,7 +51,7 @@ CriticalEvents(fromTime, toTime, deviceId, maxRows, afterTime, afterReadingId)
         ("afterTime", "datetime"),
         ("afterReadingId", "string"),
     ),
-    columns=(
+    (
         "DeviceId",
         "Timestamp",
         "ReadingId",
@@ -54,19 +64,15 @@ CriticalEvents(fromTime, toTime, deviceId, maxRows, afterTime, afterReadingId)
     ),
 )
 
-POWER_INCIDENTS = StoredQuery(
-    name="PowerIncidents",
-    text="""declare query_parameters(fromTime:datetime, toTime:datetime, deviceId:string,
-    maxRows:long);
-PowerIncidents(fromTime, toTime, deviceId, maxRows)
-| project DeviceId, StartTime, EndTime, Duration, PeakPowerW, ThresholdW, EnergyOverWh, Readings""",
-    parameters=(
+POWER_INCIDENTS = call(
+    "PowerIncidents",
+    (
         ("fromTime", "datetime"),
         ("toTime", "datetime"),
         ("deviceId", "string"),
         ("maxRows", "long"),
     ),
-    columns=(
+    (
         "DeviceId",
         "StartTime",
         "EndTime",
@@ -78,28 +84,21 @@ PowerIncidents(fromTime, toTime, deviceId, maxRows)
     ),
 )
 
-POWER_SERIES = StoredQuery(
-    name="PowerSeriesByMinute",
-    text="""declare query_parameters(deviceId:string, fromTime:datetime, toTime:datetime,
-    binSize:timespan);
-PowerSeriesByMinute(deviceId, fromTime, toTime, binSize)
-| project BinStart, AvgPowerW, MinPowerW, MaxPowerW, Readings, ThresholdW""",
-    parameters=(
+POWER_SERIES = call(
+    "PowerSeriesByMinute",
+    (
         ("deviceId", "string"),
         ("fromTime", "datetime"),
         ("toTime", "datetime"),
         ("binSize", "timespan"),
     ),
-    columns=("BinStart", "AvgPowerW", "MinPowerW", "MaxPowerW", "Readings", "ThresholdW"),
+    ("BinStart", "AvgPowerW", "MinPowerW", "MaxPowerW", "Readings", "ThresholdW"),
 )
 
-DEVICE_STATUS = StoredQuery(
-    name="DeviceStatus",
-    text="""declare query_parameters(silentAfter:timespan);
-DeviceStatus(silentAfter)
-| project DeviceId, LastTimestamp, LastPowerW, ThresholdW, Status""",
-    parameters=(("silentAfter", "timespan"),),
-    columns=("DeviceId", "LastTimestamp", "LastPowerW", "ThresholdW", "Status"),
+DEVICE_STATUS = call(
+    "DeviceStatus",
+    (("silentAfter", "timespan"),),
+    ("DeviceId", "LastTimestamp", "LastPowerW", "ThresholdW", "Status"),
 )
 
 #: Readiness: the cheapest query that proves the store answers.

@@ -99,6 +99,13 @@ class ServerSettings:
     max_body_bytes: int = 16 * 1024
     #: Exact origins allowed cross-origin; empty = CORS off (the default).
     cors_origins: tuple[str, ...] = ()
+    #: Process tuning the entry point applies before serving (never the library): the
+    #: interpreter's GIL switch interval (0 = CPython's default, 5 ms). A query's worker
+    #: thread needs the GIL to hand its rows back while the event loop holds it, and a
+    #: waiting thread gets it only at the next switch: a short interval cuts that wait.
+    gil_switch_interval_s: float = 0.0
+    #: gc.freeze() the start-up heap (app, routes, modules) so full collections skip it.
+    gc_freeze: bool = False
 
     @classmethod
     def read(cls, env: _Reader) -> ServerSettings:
@@ -122,6 +129,10 @@ class ServerSettings:
                 "POWERWATCH_API_MAX_BODY_BYTES", cls.max_body_bytes, 0, 1024 * 1024
             ),
             cors_origins=origins,
+            gil_switch_interval_s=env.seconds(
+                "POWERWATCH_API_GIL_SWITCH_INTERVAL_S", cls.gil_switch_interval_s, 0, 0.1
+            ),
+            gc_freeze=env.choice("POWERWATCH_API_GC_FREEZE", "0", ("0", "1")) == "1",
         )
 
 
@@ -142,9 +153,6 @@ class StoreSettings:
     #: ADX may answer an identical call (same function, same parameters) from its query
     #: results cache when the cached result is at most this old; 0 = always run it.
     kusto_results_cache_max_age_s: float = 0.0
-    #: Rows the local store's result cache keeps (0 = no cache; stores/result_cache.py).
-    #: About 450 bytes a row: 100 devices' events and minute series over days fit.
-    local_cache_rows: int = 500_000
 
     @property
     def uses_kusto(self) -> bool:
@@ -189,9 +197,6 @@ class StoreSettings:
             ),
             local_database=env.text("POWERWATCH_LOCAL_DB", cls.local_database),
             kusto_root=env.text("POWERWATCH_KUSTO_ROOT"),
-            local_cache_rows=env.integer(
-                "POWERWATCH_API_LOCAL_CACHE_ROWS", cls.local_cache_rows, 0, 50_000_000
-            ),
         )
 
 

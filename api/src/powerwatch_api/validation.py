@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from powerwatch_api.problems import FieldError, InvalidParametersError, invalid
 from powerwatch_api.settings import LimitsSettings
 
-#: The contract's safe device id shape (CONTRACT.md); also in the OpenAPI document.
-DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+#: The device-id contract (docs/protocol.md), character for character the gateway's too
+#: (tests/contracts/test_device_id.py); also in the OpenAPI document. `$(?!\n)` is "end of
+#: string" in Python's `re` and in ECMAScript alike (`\Z` is Python-only).
+DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$(?!\n)"
 _DEVICE_ID = re.compile(DEVICE_ID_PATTERN, re.ASCII)
 #: Reading ids come from the gateway (a stable hash); the cursor only ever holds one.
 _READING_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$", re.ASCII)

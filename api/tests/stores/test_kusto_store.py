@@ -14,8 +14,8 @@ from powerwatch_api import queries
 from powerwatch_api.settings import StoreSettings
 from powerwatch_api.stores.base import StoreQueryError, StoreUnavailableError
 from powerwatch_api.stores.kusto import KustoStore
-from powerwatch_api.testing.kusto_endpoint import KustoRestEndpoint
 from powerwatch_kusto import LocalKusto
+from powerwatch_local.kusto_endpoint import KustoRestEndpoint
 
 from ..conftest import NOW, kusto_store
 

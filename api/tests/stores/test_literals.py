@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from powerwatch_api.stores.base import StoreQueryError
 from powerwatch_api.stores.literals import kql_literal
-from powerwatch_api.testing.kusto_endpoint import parse_parameter
+from powerwatch_local.kusto_endpoint import parse_parameter
 
 
 @pytest.mark.parametrize(

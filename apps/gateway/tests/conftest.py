@@ -1,14 +1,18 @@
 """Shared fixtures: a throwaway PKI (real certificates) and a scriptable TLS Driver.
 
 Everything here is real: certificates from `cryptography`, TLS from `ssl`,
-sockets on 127.0.0.1 with ports chosen by the OS. Only stdlib + the package
-are imported so `pytest tests/test_app.py` needs nothing else.
+sockets on 127.0.0.1 with ports chosen by the OS. Only stdlib, `cryptography` and the
+package are imported so `pytest tests/test_app.py` needs nothing else (the gateway
+ships no certificate generator: the one-machine platform's dev certificates live in
+apps/local).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import os
 import ssl
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -18,8 +22,99 @@ from pathlib import Path
 
 import pytest
 import structlog
-from powerwatch_gateway.devcerts import Issued, issue, make_ca
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from powerwatch_gateway.tls import server_context
+
+
+@dataclass(frozen=True)
+class Issued:
+    key: ec.EllipticCurvePrivateKey
+    cert: x509.Certificate
+
+    def write(self, cert_path: Path, key_path: Path) -> None:
+        cert_path.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
+        key = self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+
+
+def _certificate(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: Issued | None,
+    not_before: datetime | None,
+    valid_for: timedelta,
+) -> x509.CertificateBuilder:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    start = not_before or datetime.now(UTC) - timedelta(minutes=5)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.cert.subject if issuer else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + valid_for)
+    )
+
+
+def make_ca(common_name: str) -> Issued:
+    """A self-signed CA that can sign leaf certificates."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        _certificate(common_name, key, None, None, timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, key_cert_sign=True, crl_sign=True,
+                content_commitment=False, key_encipherment=False, data_encipherment=False,
+                key_agreement=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    return Issued(key, cert)
+
+
+def issue(
+    ca: Issued,
+    common_name: str,
+    *,
+    server: bool,
+    hosts: tuple[str, ...] = (),
+    not_before: datetime | None = None,
+    valid_for: timedelta = timedelta(days=30),
+) -> Issued:
+    """A leaf certificate: server (with SANs for `hosts`) or client."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+    builder = (
+        _certificate(common_name, key, ca, not_before, valid_for)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
+        )
+    )
+    if hosts:
+        names: list[x509.GeneralName] = []
+        for host in hosts:
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(x509.DNSName(host))
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return Issued(key, builder.sign(ca.key, hashes.SHA256()))
 
 
 @dataclass(frozen=True)
@@ -83,8 +178,6 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def _pem(issued: Issued) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
     return issued.cert.public_bytes(serialization.Encoding.PEM)
 
 

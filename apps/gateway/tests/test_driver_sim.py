@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
-from powerwatch_gateway.devcerts import DevCertPaths, ensure_dev_certs
 from powerwatch_gateway.model import DriverReading
 from powerwatch_gateway.readings_model import BAD_LINES, ReadingModel
 from powerwatch_gateway.validation import Validator
@@ -48,22 +47,13 @@ def test_bad_line_injection_uses_lines_the_gateway_rejects() -> None:
     assert 40 < sum(line in BAD_LINES for line in lines) < 160
 
 
-def test_dev_certs_are_generated_once_and_reused(tmp_path: Path) -> None:
-    paths = ensure_dev_certs(tmp_path / "certs")
-    stamps = [p.stat().st_mtime_ns for p in paths.all()]
-    assert ensure_dev_certs(tmp_path / "certs") == DevCertPaths(tmp_path / "certs")
-    assert [p.stat().st_mtime_ns for p in paths.all()] == stamps
-    assert paths.driver_key.stat().st_mode & 0o077 == 0  # private keys are owner-only
-
-
-def test_driver_sim_streams_to_a_mutual_tls_client(tmp_path: Path, run_async) -> None:  # type: ignore[no-untyped-def]
+def test_driver_sim_streams_to_a_mutual_tls_client(tmp_path: Path, pki, run_async) -> None:  # type: ignore[no-untyped-def]
     from powerwatch_gateway.driver_sim import build_parser, serve
     from powerwatch_gateway.tls import client_context
 
-    certs = ensure_dev_certs(tmp_path / "certs")
     args = build_parser().parse_args(
-        ["--port", "0", "--port-file", str(tmp_path / "port"), "--ca", str(certs.ca),
-         "--cert", str(certs.driver_cert), "--key", str(certs.driver_key),
+        ["--port", "0", "--port-file", str(tmp_path / "port"), "--ca", str(pki.ca),
+         "--cert", str(pki.server.cert), "--key", str(pki.server.key),
          "--devices", "3", "--rate", "50", "--count", "4", "--wait-for-client"]
     )  # fmt: skip
 
@@ -72,7 +62,7 @@ def test_driver_sim_streams_to_a_mutual_tls_client(tmp_path: Path, run_async) ->
         port_file = tmp_path / "port"
         while not (port_file.exists() and port_file.read_text()):  # noqa: ASYNC110 - a file, not an event
             await asyncio.sleep(0.02)
-        context = client_context(certs.ca, certs.gateway_cert, certs.gateway_key)
+        context = client_context(pki.ca, pki.client.cert, pki.client.key)
         reader, writer = await asyncio.open_connection(
             "127.0.0.1",
             int((tmp_path / "port").read_text()),

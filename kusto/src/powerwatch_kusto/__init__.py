@@ -9,6 +9,7 @@
 See kusto/README.md for the function signatures and the LocalKusto contract.
 """
 
+from ._engine_extensions import EngineVersionError
 from .errors import DeployError, IngestError, KustoError, QueryError, ScriptError, StorageError
 from .loader import DEFAULT_ROOT, KustoSchema, load_schema
 from .local import IngestResult, LocalKusto, QueryResult
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_ROOT",
     "Column",
     "DeployError",
+    "EngineVersionError",
     "Function",
     "IngestError",
     "IngestResult",

@@ -26,7 +26,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,22 +94,13 @@ class _Compiled:
     nullable: frozenset[str]
 
 
-#: Per device, the earliest and latest Timestamp (aware UTC) of the raw rows one batch
-#: stored. Every row the update policies derive from a reading is at or after the
-#: reading's Timestamp floored to the minute (PowerEvents: the same instant; PowerMinutes:
-#: its minute), so this says which time ranges of which devices a commit changed.
-Spans = dict[str, tuple[dt.datetime, dt.datetime]]
-
-
 @dataclass(frozen=True)
 class IngestResult:
-    """What one ingest() stored: new raw rows, skipped duplicates, rows per policy target,
-    and where in time (per device) the stored rows lie."""
+    """What one ingest() stored: new raw rows, skipped duplicates, rows per policy target."""
 
     raw: int
     duplicates: int
     targets: dict[str, int]
-    spans: Spans = field(default_factory=dict)
 
     @property
     def events(self) -> int:
@@ -147,7 +138,6 @@ class LocalKusto:
             # skips the per-query scheduling that costs more than it saves here.
             self._connection.execute("SET threads = ?", [int(threads)])
         self._ingest_lock = threading.Lock()
-        self._commit_listeners: list[Callable[[IngestResult], None]] = []
         self._cache_lock = threading.Lock()
         self._translations: OrderedDict[str, _Compiled] = OrderedDict()
         self._hits = 0
@@ -269,15 +259,14 @@ class LocalKusto:
                 return hit
             self._misses += 1
         try:
-            with _engine_extensions.typed_columns(_typed_columns(self.schema)):
-                translated = duckdb_kql.to_sql(
-                    kql,
-                    schema=self._columns,
-                    functions=self._definitions,
-                    # Any pinned moment makes now() a bound placeholder, filled per call.
-                    query_now=_PINNED if self._now is not None else None,
-                    allow_write=False,
-                )
+            translated = duckdb_kql.to_sql(
+                kql,
+                schema=self._columns,
+                functions=self._definitions,
+                # Any pinned moment makes now() a bound placeholder, filled per call.
+                query_now=_PINNED if self._now is not None else None,
+                allow_write=False,
+            )
         except KqlError as error:
             raise QueryError(f"cannot run this KQL locally: {error}") from error
         compiled = _Compiled(
@@ -294,17 +283,6 @@ class LocalKusto:
         return compiled
 
     # -- ingestion -------------------------------------------------------------------
-
-    def add_commit_listener(self, listener: Callable[[IngestResult], None]) -> None:
-        """Call *listener* after every committed batch that stored rows, before ingest()
-        returns, on the ingesting thread, batches in commit order. It must be quick and
-        must not raise (a result cache dropping what the batch changed)."""
-        with self._ingest_lock:
-            self._commit_listeners.append(listener)
-
-    def remove_commit_listener(self, listener: Callable[[IngestResult], None]) -> None:
-        with self._ingest_lock:
-            self._commit_listeners.remove(listener)
 
     def ingest(self, records: Iterable[Mapping[str, Any]]) -> IngestResult:
         """Store one batch of gateway records and run the update policies, atomically."""
@@ -325,11 +303,6 @@ class LocalKusto:
                 with contextlib.suppress(duckdb.Error):
                     cursor.execute("ROLLBACK")
                 raise
-            # Still under the lock: listeners see batches in commit order, and whatever a
-            # listener drops is dropped before ingest() returns.
-            if result.raw:
-                for listener in self._commit_listeners:
-                    listener(result)
         return result
 
     def _ingest_rows(
@@ -343,7 +316,7 @@ class LocalKusto:
         cursor.execute(f"DELETE FROM {staged}")  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
         if rows:
             # One statement for the whole batch: the rows travel as one JSON parameter
-            # (every value as text, cast per column), ~100x faster than executemany.
+            # (every value as text, cast per column): one round trip, not one per row.
             casts = ", ".join(
                 f"CAST(r[{i + 1}] AS {_DUCKDB_TYPES[c.kql_type]})"
                 for i, c in enumerate(self._source.columns)
@@ -361,8 +334,8 @@ class LocalKusto:
         )
         # Then drop what is already stored. A ReadingId is derived from (device, ts, seq),
         # so a stored duplicate has the same Timestamp: matching on it too lets DuckDB skip
-        # row groups by Timestamp instead of probing every stored id (~20x at millions of
-        # rows; DELETE ... USING keeps the small batch as the hash-join build side). Rows
+        # row groups by Timestamp instead of probing every stored id (DELETE ... USING
+        # keeps the small batch as the hash-join build side). Rows
         # without a Timestamp (rare, quarantined) match on ReadingId alone.
         stored_rows = f'main."{_SOURCE_TABLE}"'
         for match in (
@@ -375,13 +348,6 @@ class LocalKusto:
             f'INSERT INTO {staged} SELECT {columns} FROM {incoming} ORDER BY "{_ORDINAL}"'  # noqa: S608  # nosec B608 - identifiers from our .kql
         )
         (stored,) = _one(cursor, f"SELECT count(*) FROM {staged}")  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
-        spans: Spans = {
-            device: (_to_utc(first), _to_utc(last))
-            for device, first, last in cursor.execute(
-                f'SELECT "DeviceId", min("Timestamp"), max("Timestamp") FROM {staged} '  # noqa: S608  # nosec B608 - identifiers from our .kql
-                'WHERE "DeviceId" IS NOT NULL AND "Timestamp" IS NOT NULL GROUP BY "DeviceId"'
-            ).fetchall()
-        }
         cursor.execute(f'INSERT INTO main."{_SOURCE_TABLE}" SELECT * FROM {staged}')  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
         targets: dict[str, int] = {}
         for table, sql in self._policies:
@@ -391,9 +357,7 @@ class LocalKusto:
             targets[table] = targets.get(table, 0) + after - before
         cursor.execute(f"DELETE FROM {staged}")  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
         cursor.execute(f"DELETE FROM {incoming}")  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
-        return IngestResult(
-            raw=int(stored), duplicates=len(rows) - int(stored), targets=targets, spans=spans
-        )
+        return IngestResult(raw=int(stored), duplicates=len(rows) - int(stored), targets=targets)
 
     def _stamp(self) -> dt.datetime:
         stamp: dt.datetime = naive_utc(self._now() if self._now else dt.datetime.now(dt.UTC))
@@ -458,8 +422,7 @@ def _compiled(schema: KustoSchema) -> tuple[ResolvedFunctions, tuple[tuple[str, 
         if hit is not None and hit[0] is schema:
             return hit[1], hit[2]
         functions = parse_functions([fn.definition for fn in schema.functions.values()]) or {}
-        with _engine_extensions.typed_columns(_typed_columns(schema)):
-            policies = _policy_sql(schema, functions)
+        policies = _policy_sql(schema, functions)
         _compiled_by_schema[id(schema)] = (schema, functions, policies)
         return functions, policies
 
@@ -517,15 +480,6 @@ def _dedup_views(schema: KustoSchema) -> dict[str, _DedupView]:
     return views
 
 
-def _typed_columns(schema: KustoSchema) -> frozenset[str]:
-    """Column names every table declares with a non-dynamic type (see _engine_extensions)."""
-    types: dict[str, set[str]] = {}
-    for table in schema.tables.values():
-        for column in table.columns:
-            types.setdefault(column.name, set()).add(column.kql_type)
-    return frozenset(name for name, kinds in types.items() if "dynamic" not in kinds)
-
-
 def _column_sql(table: Table) -> str:
     return ", ".join(f'"{c.name}" {_DUCKDB_TYPES[c.kql_type]}' for c in table.columns)
 
@@ -535,8 +489,7 @@ _NAIVE_TIMESTAMPS = frozenset({"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIME
 
 
 def _with_utc(rows: list[tuple[Any, ...]], description: Any) -> list[tuple[Any, ...]]:
-    """Rows with their naive timestamp columns marked UTC. Only those columns are visited:
-    a whole day of minute bins is ~10,000 values, of which 1,440 are timestamps."""
+    """Rows with their naive timestamp columns marked UTC (only those columns are visited)."""
     positions = [i for i, column in enumerate(description) if str(column[1]) in _NAIVE_TIMESTAMPS]
     if not positions:
         return rows

@@ -12,8 +12,11 @@ from typing import Annotated, Final
 
 import msgspec
 
-# `\Z`, not `$`: msgspec uses `re.search`, and `$` also matches before a final "\n".
-DEVICE_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\Z"
+#: The device-id contract (docs/protocol.md), character for character the API's too
+#: (tests/contracts/test_device_id.py). `$(?!\n)` ends the string in Python's `re`
+#: (msgspec tests it with `re.search`, where a bare `$` also matches before a final "\n")
+#: and in ECMAScript (OpenAPI validators), where `\Z` does not exist.
+DEVICE_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$(?!\n)"
 VOLTAGE_MIN_V: Final = 0.0
 VOLTAGE_MAX_V: Final = 1000.0
 CURRENT_MIN_A: Final = 0.0

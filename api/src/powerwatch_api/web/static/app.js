@@ -5,7 +5,8 @@
 const API = "/api/v1";
 const REFRESH_MS = 2000;
 const WINDOW_MS = 30 * 60 * 1000;
-const MIN_SPAN_MS = 3 * 60 * 1000;
+const BIN_MS = 60 * 1000;
+const MIN_SPAN_MS = 10 * 1000;
 const MAX_TILES = 60;
 const LIVE_KEEP_MS = 10 * 60 * 1000;
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -89,14 +90,23 @@ function renderChart(series, events) {
   const chart = $("chart");
   chart.replaceChildren();
   const W = 960, H = 300, L = 62, R = 12, T = 12, B = 26;
-  const end = Date.now();
+  const now = Date.now();
   const points = series ? series.points : [];
   const allLive = state.live.get(state.selected) || [];
-  // Zoom to the data: from the first bin or sample (at least MIN_SPAN_MS), at most WINDOW_MS.
-  let first = end;
-  if (points.length) first = Math.min(first, Date.parse(points[0].bin_start));
-  if (allLive.length) first = Math.min(first, allLive[0].t);
-  const start = Math.max(end - WINDOW_MS, Math.min(first, end - MIN_SPAN_MS));
+  // The x-axis spans the data there is (at most WINDOW_MS back), never an empty stretch
+  // before it began: samples and events at their time, each bin at the middle of the part
+  // of its minute that has happened (a bin says only "some time in this minute").
+  const recent = (t) => t >= now - WINDOW_MS && t <= now;
+  const bins = points
+    .map((p) => {
+      const binStart = Date.parse(p.bin_start);
+      return { binStart, t: (binStart + Math.min(now, binStart + BIN_MS)) / 2, p };
+    })
+    .filter((b) => recent(b.t));
+  const times = allLive.map((s) => s.t).concat(events.map((e) => Date.parse(e.ts))).filter(recent);
+  for (const b of bins) times.push(b.t);
+  const end = times.length ? Math.max(...times) : now;
+  const start = Math.min(end - MIN_SPAN_MS, times.length ? Math.min(...times) : end);
   const live = allLive.filter((s) => s.t >= start);
   const threshold = points.length ? points[points.length - 1].threshold_w
     : events.length ? events[0].threshold_w : 5000;
@@ -118,15 +128,26 @@ function renderChart(series, events) {
     const anchor = i === 0 ? "start" : i === 6 ? "end" : "middle";
     chart.append(svg("text", { x: x(t), y: H - 8, "text-anchor": anchor }, time(iso(t))));
   }
-  const bins = points.map((p) => ({ t: Math.max(start, Math.min(end, Date.parse(p.bin_start) + 30000)), p }));
-  if (bins.length) {
-    const upper = bins.map((b) => `${x(b.t)},${y(b.p.max_power_w)}`);
-    const lower = bins.slice().reverse().map((b) => `${x(b.t)},${y(b.p.min_power_w)}`);
-    chart.append(svg("polygon", { class: "band", points: upper.concat(lower).join(" ") }));
-    const d = bins.map((b, i) => `${i ? "L" : "M"}${x(b.t).toFixed(1)},${y(b.p.avg_power_w).toFixed(1)}`);
-    chart.append(svg("path", { class: "series", d: d.join(" ") }));
-    for (const b of bins) chart.append(svg("circle", { class: "bin", cx: x(b.t), cy: y(b.p.avg_power_w), r: 2.5 }));
+  // Runs of consecutive minutes: the band and the line never bridge a missing bin.
+  const runs = [];
+  for (const b of bins) {
+    const run = runs[runs.length - 1];
+    if (run && b.binStart - run[run.length - 1].binStart === BIN_MS) run.push(b);
+    else runs.push([b]);
   }
+  for (const run of runs) {
+    if (run.length > 1) {
+      const upper = run.map((b) => `${x(b.t)},${y(b.p.max_power_w)}`);
+      const lower = run.slice().reverse().map((b) => `${x(b.t)},${y(b.p.min_power_w)}`);
+      chart.append(svg("polygon", { class: "band", points: upper.concat(lower).join(" ") }));
+      const d = run.map((b, i) => `${i ? "L" : "M"}${x(b.t).toFixed(1)},${y(b.p.avg_power_w).toFixed(1)}`);
+      chart.append(svg("path", { class: "series", d: d.join(" ") }));
+    } else {
+      const b = run[0];
+      chart.append(svg("line", { class: "band-bar", x1: x(b.t), x2: x(b.t), y1: y(b.p.max_power_w), y2: y(b.p.min_power_w) }));
+    }
+  }
+  for (const b of bins) chart.append(svg("circle", { class: "bin", cx: x(b.t), cy: y(b.p.avg_power_w), r: 2.5 }));
   if (live.length > 1) {
     const d = live.map((s, i) => `${i ? "L" : "M"}${x(s.t).toFixed(1)},${y(s.w).toFixed(1)}`);
     chart.append(svg("path", { class: "live", d: d.join(" ") }));
@@ -137,7 +158,10 @@ function renderChart(series, events) {
     const t = Date.parse(e.ts);
     if (t >= start) chart.append(svg("circle", { class: "event", cx: x(t), cy: y(e.power_w), r: 4 }));
   }
-  chart.dataset.points = String(points.length);
+  chart.dataset.points = String(bins.length);
+  chart.dataset.runs = String(runs.length);
+  chart.dataset.start = String(start);
+  chart.dataset.end = String(end);
   chart.dataset.livePoints = String(live.length);
   chart.dataset.threshold = String(threshold);
   $("chart-device").textContent = state.selected || "…";

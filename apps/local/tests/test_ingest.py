@@ -14,10 +14,10 @@ from typing import Any
 
 import msgspec
 import pytest
-from powerwatch_api.local.ingest import IngestThread, SpoolIngestor, decode_lines
 from powerwatch_gateway.model import reading_id
 from powerwatch_gateway.spool import SpoolReader, SpoolWriter, read_checkpoint
 from powerwatch_kusto import IngestError, IngestResult, LocalKusto
+from powerwatch_local.ingest import IngestThread, SpoolIngestor, decode_lines
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
 
@@ -166,7 +166,7 @@ def test_kill_9_at_any_moment_neither_loses_nor_double_counts(tmp_path: Path) ->
     spool = spool_with(tmp_path / "spool", batches, segment_bytes=64 << 10)
     database = tmp_path / "local.duckdb"
     argv = [
-        sys.executable, "-m", "powerwatch_api.local.ingest", "--spool", str(spool),
+        sys.executable, "-m", "powerwatch_local.ingest", "--spool", str(spool),
         "--database", str(database), "--batch-bytes", "8192",
     ]  # fmt: skip
     checkpoint = spool / "consumers" / "local-ingest.json"

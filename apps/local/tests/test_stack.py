@@ -17,7 +17,7 @@ import pytest
 def test_one_command_runs_the_platform_and_ctrl_c_stops_it(tmp_path: Path) -> None:
     state = tmp_path / "state"
     stack = subprocess.Popen(
-        [sys.executable, "-m", "powerwatch_api.local.stack", "--state-dir", str(state),
+        [sys.executable, "-m", "powerwatch_local.stack", "--state-dir", str(state),
          "--every", "1", "--api-port", "0", "--http-port", "0", "--devices", "3",
          "--rate", "4", "--surge-every", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

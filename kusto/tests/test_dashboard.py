@@ -1,20 +1,12 @@
-"""The KQL side agrees with its neighbours: the gateway's output record and the dashboard."""
+"""The dashboard calls what kusto/ defines (the gateway record <-> mapping contract is in
+tests/contracts/test_record_mapping.py: this package's tests import no other unit)."""
 
 from __future__ import annotations
 
 import json
 import re
 
-from powerwatch_gateway.model import OutputRecord
 from powerwatch_kusto import KustoSchema
-
-
-def test_mapping_covers_every_gateway_record_field(schema: KustoSchema) -> None:
-    paths = {e.path for e in schema.mappings["RawReadings_mapping"].entries}
-    fields = set(OutputRecord.__struct_fields__)
-    assert {f"$.{name}" for name in fields} <= paths
-    # Only the Event Hubs system property comes from outside the record.
-    assert paths - {f"$.{name}" for name in fields} == {"$.x-opt-enqueued-time"}
 
 
 def test_dashboard_tiles_call_stored_functions(schema: KustoSchema) -> None:

@@ -14,7 +14,7 @@ The embedded stand-in for "Event Hubs -> ADX data connection -> update policy":
 Readings carry their own Timestamp, so a late or out-of-order reading is stored (and
 detected) at the instant it was measured; the queries are by Timestamp.
 
-    python -m powerwatch_api.local.ingest --spool .local/gateway/spool --database db.duckdb
+    python -m powerwatch_local.ingest --spool .local/gateway/spool --database db.duckdb
 """
 
 from __future__ import annotations
@@ -30,16 +30,15 @@ from typing import Any, Final
 
 import msgspec
 import structlog
+from powerwatch_api.observability import configure_logging
 from powerwatch_gateway.spool import SpoolReader
 from powerwatch_kusto import IngestError, LocalKusto
 
-from powerwatch_api.observability import configure_logging
-
-log = structlog.get_logger("powerwatch_api.local.ingest")
+log = structlog.get_logger("powerwatch_local.ingest")
 
 DEFAULT_CONSUMER: Final = "local-ingest"
-#: One chunk = one transaction. 1 MiB is ~6,000 readings: big enough that a burst
-#: (1,000 devices at 1 Hz) is one commit, small enough to stay well under a second.
+#: One chunk = one transaction. 1 MiB holds thousands of readings: a burst of 1,000
+#: devices at 1 Hz is one commit, and one commit stays short.
 DEFAULT_BATCH_BYTES: Final = 1 << 20
 DEFAULT_POLL_S: Final = 0.02  # a stat + read of the active segment: cheap
 _RETRY_MAX_S: Final = 5.0
@@ -197,7 +196,7 @@ class IngestThread:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m powerwatch_api.local.ingest",
+        prog="python -m powerwatch_local.ingest",
         description="Ingest the gateway's spool directory into the local engine (LocalKusto).",
     )
     add_ingest_arguments(parser)

@@ -2,11 +2,11 @@
 
     driver-sim --mTLS--> gateway --> spool dir --> ingestion + API (one process) --> page
 
-Reuses the gateway's orchestrator (powerwatch_gateway.local_stack: children, ports,
-supervision, signals, metrics) and its dev certificates; adds the `serve` process
-(API + ingestion, powerwatch_api.local.serve). Everything binds to 127.0.0.1; state
-lives in .local/. Ctrl-C (or SIGTERM) stops the children in reverse order: API,
-gateway (flushes its batch to the spool), simulator.
+Generates dev certificates into <state>/certs (if missing), starts driver-sim, the
+gateway (spool sink) and `serve` (API + ingestion, powerwatch_local.serve) as child
+processes, prints the URLs and a status line every few seconds. Everything binds to
+127.0.0.1; state lives in .local/. Ctrl-C (or SIGTERM) stops the children in reverse
+order: API, gateway (flushes its batch to the spool), simulator.
 """
 
 from __future__ import annotations
@@ -15,32 +15,37 @@ import argparse
 import asyncio
 import functools
 import json
+import re
 import sys
+import time
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from powerwatch_gateway.devcerts import DevCertPaths, ensure_dev_certs
-from powerwatch_gateway.local_stack import (
-    Child,
-    free_port,
-    gateway_status,
-    run_until_signal,
-    supervise,
-)
-from powerwatch_gateway.local_stack import Stack as GatewayStack
+from powerwatch_local.devcerts import DevCertPaths, ensure_dev_certs
+from powerwatch_local.processes import Child, free_port, run_until_signal, supervise
 
 SURGE_EVERY_S = 30.0  # a newcomer sees the first surge within a minute
 
 
 @dataclass
-class PlatformStack(GatewayStack):
-    """The gateway's stack (driver-sim, gateway) plus the API with local ingestion."""
+class PlatformStack:
+    """driver-sim, the gateway and the API with local ingestion, as child processes."""
 
+    state_dir: Path
+    certs: DevCertPaths
+    driver_port: int
+    http_port: int
+    devices: int
+    python: str = sys.executable
     api_port: int = 8000
     surge_every_s: float = SURGE_EVERY_S
     rate_hz: float = 1.0
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
 
     @property
     def spool_dir(self) -> Path:
@@ -55,28 +60,66 @@ class PlatformStack(GatewayStack):
         return f"http://127.0.0.1:{self.api_port}"
 
     def children(self) -> list[Child]:
-        children = super().children()  # driver-sim and the gateway, as the gateway runs them
-        sim = next(c for c in children if c.name == "driver-sim")
-        sim.argv = _with_option(sim.argv, "--surge-every", f"{self.surge_every_s:g}")
-        sim.argv = [*sim.argv, "--rate", f"{self.rate_hz:g}"]
-        serve = ["-m", "powerwatch_api.local.serve", "--host", "127.0.0.1"]
+        c = self.certs
+        sim = [self.python, "-m", "powerwatch_gateway.driver_sim"]
+        sim += ["--port", str(self.driver_port), "--ca", str(c.ca)]
+        sim += ["--cert", str(c.driver_cert), "--key", str(c.driver_key)]
+        sim += ["--devices", str(self.devices), "--rate", f"{self.rate_hz:g}"]
+        sim += ["--surge-every", f"{self.surge_every_s:g}", "--bad-line-rate", "0.002"]
+        gateway_env = {
+            "GATEWAY_DRIVER_HOST": "127.0.0.1",
+            "GATEWAY_DRIVER_PORT": str(self.driver_port),
+            "GATEWAY_DRIVER_CA_FILE": str(c.ca),
+            "GATEWAY_DRIVER_CERT_FILE": str(c.gateway_cert),
+            "GATEWAY_DRIVER_KEY_FILE": str(c.gateway_key),
+            "GATEWAY_SINK": "spool",
+            "GATEWAY_DATA_DIR": str(self.state_dir / "gateway"),
+            "GATEWAY_HTTP_PORT": str(self.http_port),
+        }
+        serve = [self.python, "-m", "powerwatch_local.serve", "--host", "127.0.0.1"]
         serve += ["--port", str(self.api_port), "--spool", str(self.spool_dir)]
         serve += ["--database", str(self.database)]
-        api = Child(
-            "api",
-            [self.python, *serve],
-            {"POWERWATCH_API_AUTH": "none", "POWERWATCH_KUSTO_CLUSTER_URL": ""},
-        )
-        return [*children, api]
+        return [
+            Child("driver-sim", sim),
+            Child("gateway", [self.python, "-m", "powerwatch_gateway", "run"], gateway_env),
+            Child(
+                "api", serve, {"POWERWATCH_API_AUTH": "none", "POWERWATCH_KUSTO_CLUSTER_URL": ""}
+            ),
+        ]
 
 
-def _with_option(argv: list[str], flag: str, value: str) -> list[str]:
-    out = list(argv)
-    if flag in out:
-        out[out.index(flag) + 1] = value
-    else:
-        out += [flag, value]
-    return out
+_METRIC = re.compile(r"^(powerwatch_gateway_\w+?)(?:\{[^}]*\})? ([0-9.eE+-]+)$", re.MULTILINE)
+
+
+def scrape(url: str) -> dict[str, float]:
+    """Sum each gateway metric over its labels."""
+    # Always our own http://127.0.0.1 URL, never user input.
+    with urllib.request.urlopen(f"{url}/metrics", timeout=2) as response:  # noqa: S310  # nosec B310
+        text = response.read().decode()
+    totals: dict[str, float] = {}
+    for name, value in _METRIC.findall(text):
+        totals[name] = totals.get(name, 0.0) + float(value)
+    return totals
+
+
+def counters_line(m: dict[str, float]) -> str:
+    p = "powerwatch_gateway_"
+    return (
+        f"{time.strftime('%H:%M:%S')} readings in={m.get(p + 'readings_accepted_total', 0):.0f}"
+        f" spooled={m.get(p + 'readings_spooled_total', 0):.0f}"
+        f" rejected={m.get(p + 'readings_rejected_total', 0):.0f}"
+        f" spool_depth={m.get(p + 'spool_depth_records', 0):.0f}"
+        f" connected={m.get(p + 'driver_connected', 0):.0f}"
+        f" reconnects={m.get(p + 'driver_reconnects_total', 0):.0f}"
+    )
+
+
+def gateway_status(url: str) -> str:
+    """The counters line, or why the gateway cannot give one yet."""
+    try:
+        return counters_line(scrape(url))
+    except OSError as error:
+        return f"gateway metrics not available yet: {error}"
 
 
 def api_counts(url: str) -> str:
@@ -114,7 +157,7 @@ def _status_line(stack: PlatformStack) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m powerwatch_api.local.stack", description=__doc__.split("\n\n")[0]
+        prog="python -m powerwatch_local.stack", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--state-dir", type=Path, default=Path(".local"), help="default .local")
     parser.add_argument("--devices", type=int, default=10, help="simulated devices (default 10)")

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import httpx
-from powerwatch_api.testing.kusto_endpoint import KustoRestEndpoint
 from powerwatch_kusto import LocalKusto
+from powerwatch_local.kusto_endpoint import KustoRestEndpoint
 
 
 def post(endpoint: KustoRestEndpoint, body: dict[str, Any]) -> httpx.Response:

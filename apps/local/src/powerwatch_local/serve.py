@@ -8,7 +8,7 @@ each, reading the last committed batch). Killing this process (even kill -9) sto
 on restart ingestion resumes from its spool checkpoint and de-duplication by ReadingId
 absorbs the batch that was committed but not yet checkpointed (docs/local-mode.md).
 
-    python -m powerwatch_api.local.serve --spool .local/gateway/spool \\
+    python -m powerwatch_local.serve --spool .local/gateway/spool \\
         --database .local/powerwatch.duckdb --port 8000
 
 The rest of the API's settings come from the environment as for `python -m powerwatch_api`
@@ -27,25 +27,25 @@ from pathlib import Path
 
 import structlog
 import uvicorn
+from powerwatch_api.app import create_app
+from powerwatch_api.server import UVICORN_OPTIONS, tune_process
+from powerwatch_api.settings import Settings, SettingsError, is_loopback_host
+from powerwatch_api.stores.local import LocalStore
 from powerwatch_kusto import LocalKusto
 
-from powerwatch_api.__main__ import freeze_startup_heap
-from powerwatch_api.app import create_app
-from powerwatch_api.local.ingest import (
+from powerwatch_local.ingest import (
     IngestThread,
     add_ingest_arguments,
     check_ingest_arguments,
     make_ingestor,
 )
-from powerwatch_api.settings import Settings, SettingsError, is_loopback_host
-from powerwatch_api.stores.local import LocalStore
 
-log = structlog.get_logger("powerwatch_api.local.serve")
+log = structlog.get_logger("powerwatch_local.serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m powerwatch_api.local.serve",
+        prog="python -m powerwatch_local.serve",
         description="Serve the API over the local engine while ingesting the gateway's spool.",
     )
     add_ingest_arguments(parser)
@@ -87,26 +87,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = LocalKusto(database=args.database)
     ingest = IngestThread(make_ingestor(args, engine), args.poll)
     try:
-        store = LocalStore(args.database, engine=engine, cache_rows=settings.store.local_cache_rows)
+        store = LocalStore(args.database, engine=engine)
         app = create_app(settings, store=store)
         ingest.start()
         if args.port_file:
             args.port_file.write_text(str(port), encoding="utf-8")
         log.info("local_serve_started", port=port, spool=str(args.spool), database=args.database)
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,  # the app writes structured access logs itself
-            server_header=False,
-            proxy_headers=False,
-            timeout_keep_alive=5,
-        )
-        # uvicorn re-raises the stopping signal after its graceful shutdown, to the handler
-        # that was installed before it: make that one a no-op, so `finally` below still
-        # stops ingestion between batches and closes the database cleanly.
+        config = uvicorn.Config(app, **UVICORN_OPTIONS)  # type: ignore[arg-type]
+        # This entry point owns the process's signals: uvicorn re-raises the stopping
+        # signal after its graceful shutdown, to the handler installed before it, and the
+        # default SIGTERM handler would end the process before `finally` below stops
+        # ingestion between batches and closes the database.
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: None)
-        freeze_startup_heap()
+        tune_process(settings.server)  # POWERWATCH_API_GIL_SWITCH_INTERVAL_S, _GC_FREEZE
         uvicorn.Server(config).run(sockets=[sock])  # returns on SIGINT / SIGTERM
     finally:
         ingest.stop()
