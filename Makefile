@@ -113,8 +113,9 @@ gateway-lock: venv  ## re-lock the gateway image's deps (subset of requirements/
 	bash scripts/lock-app.sh apps/gateway
 
 .PHONY: image-gateway
-image-gateway: apt  ## build the gateway image $(GATEWAY_IMAGE) on the local base
-	bash scripts/build-image.sh -t $(GATEWAY_IMAGE) apps/gateway
+image-gateway: venv apt  ## build the gateway wheel, then the image $(GATEWAY_IMAGE) from it, on the local base
+	wheel="$$(bash scripts/build-wheel.sh apps/gateway)" \
+	  && bash scripts/build-image.sh -t $(GATEWAY_IMAGE) --wheel "$$wheel" apps/gateway
 
 .PHONY: lint-dockerfiles
 lint-dockerfiles: venv  ## hadolint (failure threshold: warning) on every Dockerfile

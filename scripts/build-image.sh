@@ -2,13 +2,18 @@
 # Build a container image from a Dockerfile with buildah, here, without a registry
 # or a Docker engine. Prints the image tag on stdout (build log on stderr).
 #
-#   scripts/build-image.sh -t TAG [-f DOCKERFILE] [--build-arg K=V]... [--tar PATH] CONTEXT
+#   scripts/build-image.sh -t TAG [-f DOCKERFILE] [--build-arg K=V]... [--wheel WHEEL]
+#                          [--tar PATH] CONTEXT
 #
 #   -t TAG          image name, e.g. localhost/powerwatch/gateway:dev (required)
 #   -f DOCKERFILE   default CONTEXT/Dockerfile. DOCKERFILE.dockerignore applies if it
 #                   exists (BuildKit's rule), else CONTEXT/.dockerignore
 #   --build-arg K=V passed through; unless BASE_IMAGE is given, the local base from
 #                   scripts/base-image.sh is passed as BASE_IMAGE (created on first use)
+#   --wheel WHEEL   the app's wheel (scripts/build-wheel.sh): put into CONTEXT/dist/
+#                   (unless already there) and passed as --build-arg WHEEL=<file name>
+#                   and --build-arg WHEEL_SHA256=<its sha256>, as the pipeline's
+#                   build-image task does
 #   --tar PATH      also write the image as a docker-archive tarball (for scanners)
 #
 # Environment:
@@ -27,7 +32,7 @@ export STORAGE_DRIVER="${STORAGE_DRIVER:-overlay}"
 die() { echo "build-image: $1" >&2; exit "${2:-1}"; }
 usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; }
 
-tag="" dockerfile="" tar="" context=""
+tag="" dockerfile="" tar="" context="" wheel=""
 build_args=()
 have_base=0
 while [ "$#" -gt 0 ]; do
@@ -39,6 +44,7 @@ while [ "$#" -gt 0 ]; do
       case "$2" in *=*) ;; *) die "--build-arg '$2' is not K=V" 2 ;; esac
       case "$2" in BASE_IMAGE=*) have_base=1 ;; esac
       build_args+=(--build-arg "$2"); shift 2 ;;
+    --wheel) [ "$#" -ge 2 ] || die "$1 needs a file" 2; wheel="$2"; shift 2 ;;
     --tar) [ "$#" -ge 2 ] || die "$1 needs a path" 2; tar="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" 2 ;;
@@ -50,6 +56,15 @@ done
 [ -d "$context" ] || die "context '$context' is not a directory" 2
 dockerfile="${dockerfile:-$context/Dockerfile}"
 [ -f "$dockerfile" ] || die "Dockerfile '$dockerfile' not found" 2
+if [ -n "$wheel" ]; then
+  case "$wheel" in *.whl) ;; *) die "--wheel '$wheel' is not a .whl file" 2 ;; esac
+  [ -f "$wheel" ] || die "wheel '$wheel' not found" 2
+  mkdir -p "$context/dist"
+  staged="$context/dist/$(basename "$wheel")"
+  [ "$(realpath "$wheel")" = "$(realpath -m "$staged")" ] || cp "$wheel" "$staged"
+  build_args+=(--build-arg "WHEEL=$(basename "$wheel")")
+  build_args+=(--build-arg "WHEEL_SHA256=$(sha256sum "$wheel" | cut -d' ' -f1)")
+fi
 command -v buildah >/dev/null || die "buildah not found: run 'make apt'" 3
 
 if [ "$have_base" = 0 ]; then

@@ -3,8 +3,10 @@
 Every call goes through the repo's scripts, so tests, the Makefile and the Tekton local
 runner build the same way:
 
+- ``scripts/build-wheel.sh`` builds an app's wheel (locked backend) into its dist/;
 - ``scripts/build-image.sh`` builds (buildah, chroot isolation, cached layers) with the
-  local base image from ``scripts/base-image.sh`` as ``--build-arg BASE_IMAGE``;
+  local base image from ``scripts/base-image.sh`` as ``--build-arg BASE_IMAGE``, and
+  an app image from its wheel (``--wheel``);
 - ``scripts/podman.sh`` runs (runc, cgroupfs, file events, lowered ulimits).
 
 Usage from a test (see ``test_gateway_image.py``)::
@@ -38,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[2]
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 SCRIPTS = ROOT / "scripts"
 BUILD_IMAGE = SCRIPTS / "build-image.sh"
+BUILD_WHEEL = SCRIPTS / "build-wheel.sh"
+WHEEL_IN_IMAGE = SCRIPTS / "wheel-in-image.py"
 BASE_IMAGE = SCRIPTS / "base-image.sh"
 PODMAN = SCRIPTS / "podman.sh"
 
@@ -104,23 +108,36 @@ class Build:
     log: str
 
 
+def build_wheel(app: Path, timeout: float = 600) -> Path:
+    """APP's wheel, built by scripts/build-wheel.sh into APP/dist/."""
+    done = subprocess.run(
+        [str(BUILD_WHEEL), str(app)], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        raise ContainerError(f"build-wheel.sh {app} -> {done.returncode}\n{_tail(done.stderr)}")
+    return Path(done.stdout.strip())
+
+
 def build_image(
     context: Path,
     tag: str,
     *,
     dockerfile: Path | None = None,
     build_args: Mapping[str, str] | None = None,
+    wheel: Path | None = None,
     tar: Path | None = None,
     timeout: float = 1800,
 ) -> Build:
     """Build CONTEXT into TAG via scripts/build-image.sh (DOCKERFILE.dockerignore applies,
-    else the context's .dockerignore).
+    else the context's .dockerignore), from WHEEL when given (``--wheel``).
 
     BASE_IMAGE defaults to the local base; pass it in build_args to use another.
     """
     cmd = [str(BUILD_IMAGE), "-t", tag]
     if dockerfile is not None:
         cmd += ["-f", str(dockerfile)]
+    if wheel is not None:
+        cmd += ["--wheel", str(wheel)]
     for key, value in (build_args or {}).items():
         cmd += ["--build-arg", f"{key}={value}"]
     if tar is not None:

@@ -49,7 +49,7 @@ GATEWAY = ROOT / "apps/gateway/Dockerfile"
 # Each breakage must make the same check fail, with hadolint's rule id in its output.
 BREAKAGES = {
     "unpinned-latest-base": (r"^FROM \$\{BASE_IMAGE\} AS runtime$", "FROM python:latest", "DL3007"),
-    "add-instead-of-copy": (r"^COPY src \./src$", "ADD src ./src", "DL3020"),
+    "add-instead-of-copy": (r"^COPY requirements\.lock \./$", "ADD requirements.lock ./", "DL3020"),
     "relative-workdir": (r"^WORKDIR /src$", "WORKDIR src", "DL3000"),
 }
 

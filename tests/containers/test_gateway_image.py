@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from tests.containers.podman_tools import (
+    ROOT,
+    WHEEL_IN_IMAGE,
+    ContainerError,
+    build_image,
     free_port,
     image_config,
     image_inspect,
+    podman,
     run_container,
     run_once,
     wait_http_ok,
@@ -56,3 +66,47 @@ def test_replay_mode_validates_stdin_inside_the_image(gateway_image: str) -> Non
     # The non-root user can write its spool and dead-letter file in the data dir.
     assert summary["accepted"] == 1
     assert summary["rejected_total"] == 1
+
+
+def test_the_image_holds_the_wheel_it_was_built_from_byte_for_byte(
+    gateway_image: str, gateway_wheel: Path, tmp_path: Path
+) -> None:
+    # The pipeline's check, on the saved image: pip recorded the wheel's sha256 at
+    # install and every file of the wheel is in the image unchanged.
+    tar = tmp_path / "image.tar"
+    podman(
+        "save", "--quiet", "--format", "docker-archive", "-o", str(tar), gateway_image, timeout=300
+    )
+    sha = hashlib.sha256(gateway_wheel.read_bytes()).hexdigest()
+    done = subprocess.run(
+        [sys.executable, str(WHEEL_IN_IMAGE), str(tar), str(gateway_wheel), sha],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{gateway_wheel.name} sha256 {sha} OK" in done.stdout
+    # No wheel builder in the image: the package came in as that wheel only.
+    probe = "import importlib.util as u; print(u.find_spec('build') is None)"
+    assert run_once(gateway_image, "-c", probe, entrypoint="python3").strip() == "True"
+
+
+def test_the_build_refuses_a_wheel_other_than_the_one_named(
+    gateway_image: str, gateway_wheel: Path, tmp_path: Path
+) -> None:
+    # Same context files, but dist/ holds different bytes under the wheel's name:
+    # pip's hash check (--require-hashes, the digest in the URL) stops the build.
+    app = ROOT / "apps/gateway"
+    for name in ("Dockerfile", ".dockerignore", "requirements.lock"):
+        shutil.copy(app / name, tmp_path / name)
+    (tmp_path / "dist").mkdir()
+    tampered = tmp_path / "dist" / gateway_wheel.name
+    tampered.write_bytes(gateway_wheel.read_bytes() + b"\0")
+    sha = hashlib.sha256(gateway_wheel.read_bytes()).hexdigest()
+    with pytest.raises(ContainerError, match="DO NOT MATCH THE HASHES"):
+        build_image(
+            tmp_path,
+            "localhost/powerwatch/gateway:tampered-test",
+            build_args={"WHEEL": gateway_wheel.name, "WHEEL_SHA256": sha},
+        )

@@ -29,6 +29,8 @@ TOOLS: dict[str, set[str] | None] = {
     "twine": {"check"},
     "check-wheel-contents": None,
     "trivy": {"image", "convert"},
+    # the check that an image holds the wheel build-wheel made (scripts/wheel-in-image.py)
+    "wheel-in-image.py": None,
 }
 RUN_AS_MODULE = {"pytest", "build"}  # invoked as `python -m <tool>`
 SHELL_BREAK = {"|", "||", "&&", ";", ">", ">>", "<", "2>", "&"}
@@ -76,12 +78,18 @@ def tool_of(word: str) -> str:
     return word.rstrip("/").rsplit("/", 1)[-1]
 
 
-def invocations(script: str) -> set[Invocation]:
+def expand(word: str, env: dict[str, str]) -> str:
+    """A word that is exactly one ``${VAR}`` or ``$VAR``, replaced by its value in ENV."""
+    variable = re.fullmatch(r"\$\{(\w+)\}|\$(\w+)", word)
+    return env.get(variable[1] or variable[2], word) if variable else word
+
+
+def invocations(script: str, env: dict[str, str] | None = None) -> set[Invocation]:
     found = set()
     for line in logical_lines(script):
         tokens = words(line)
         for i, token in enumerate(tokens):
-            name = tool_of(token)
+            name = tool_of(expand(token, env or {}))
             if name == "python" and tokens[i + 1 : i + 2] == ["-m"] and len(tokens) > i + 2:
                 name, i = tokens[i + 2], i + 2
                 if name not in RUN_AS_MODULE:
@@ -120,10 +128,7 @@ def lock_installs(script: str, resolve: dict[str, str]) -> set[LockInstall]:
         tokens = words(line)
         if "--require-hashes" not in tokens or "-r" not in tokens:
             continue
-        target = tokens[tokens.index("-r") + 1]
-        variable = re.fullmatch(r"\$\{(\w+)\}|\$(\w+)", target)
-        if variable:
-            target = resolve.get(variable[1] or variable[2], target)
+        target = expand(tokens[tokens.index("-r") + 1], resolve)
         flags = frozenset(t for t in tokens if t.startswith("--"))
         found.add(LockInstall(flags, target))
     return found
@@ -170,7 +175,7 @@ def tekton_scripts(task: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
 
 
 def tekton_invocations(task: dict[str, Any]) -> set[Invocation]:
-    return {i for script, _ in tekton_scripts(task) for i in invocations(script)}
+    return {i for script, env in tekton_scripts(task) for i in invocations(script, env)}
 
 
 def tekton_lock_installs(task: dict[str, Any]) -> set[LockInstall]:
@@ -200,7 +205,7 @@ def job_scripts(data: dict[str, Any], job: str) -> list[tuple[str, dict[str, str
 
 
 def job_invocations(data: dict[str, Any], job: str) -> set[Invocation]:
-    return {i for script, _ in job_scripts(data, job) for i in invocations(script)}
+    return {i for script, env in job_scripts(data, job) for i in invocations(script, env)}
 
 
 def job_lock_installs(data: dict[str, Any], job: str) -> set[LockInstall]:
@@ -214,3 +219,37 @@ def by_command(found: set[Invocation]) -> dict[tuple[str, str | None], frozenset
         key = (item.tool, item.subcommand)
         merged[key] = merged.get(key, frozenset()) | item.options
     return merged
+
+
+# --- the image build from the wheel ------------------------------------------------
+
+BUILD_ARG = re.compile(r"^--build-arg=(\w+)=")
+
+
+def kaniko_build_args(task: dict[str, Any]) -> set[str]:
+    """Names of the build args the Tekton build step passes itself (not BUILD_ARGS)."""
+    args = [str(a) for step in task["spec"]["steps"] for a in step.get("args") or []]
+    return {m[1] for a in args if (m := BUILD_ARG.match(a))}
+
+
+def docker_build_args(data: dict[str, Any], job: str) -> set[str]:
+    """Names of the --build-arg of the job's `docker build`."""
+    names = set()
+    for script, _ in job_scripts(data, job):
+        for line in logical_lines(script):
+            tokens = words(line)
+            if tokens[:2] != ["docker", "build"]:
+                continue
+            for flag, value in zip(tokens, [*tokens[1:], ""], strict=True):
+                if flag == "--build-arg":
+                    names.add(value.split("=", 1)[0])
+    return names
+
+
+def copies_into_dist(scripts: list[tuple[str, dict[str, str]]]) -> bool:
+    """Whether a script copies a file into a dist/ folder (the build context's)."""
+    return any(
+        (tokens := words(line))[0] == "cp" and tokens[-1].endswith("/dist/")
+        for script, _ in scripts
+        for line in logical_lines(script)
+    )

@@ -17,7 +17,9 @@ import pytest
 
 # Jobs that run the repository's Python tools, and the tools' lock.
 PYTHON_JOBS = ("lint", "unit-test", "build-wheel")
-TOOL_JOBS = ("lint", "unit-test", "build-wheel", "scan-image")
+TOOL_JOBS = ("lint", "unit-test", "build-wheel", "build-image", "scan-image")
+# The build args through which the Dockerfile gets the wheel, on both sides.
+WHEEL_BUILD_ARGS = {"WHEEL", "WHEEL_SHA256"}
 CI_TOOLS_LOCK = "requirements/ci-tools.lock"
 LOCKED_INSTALL = {"--no-deps", "--require-hashes", "--only-binary=:all:"}
 # Options that may differ, and why. Anything else that differs fails the test.
@@ -115,6 +117,37 @@ def pipeline_shape(pipeline: dict[str, Any], data: dict[str, Any]) -> list[str]:
     return problems
 
 
+def image_from_wheel(
+    tasks: dict[str, Any], pipeline: dict[str, Any], data: dict[str, Any]
+) -> list[str]:
+    """Both build the image from build-wheel's wheel the same way: its name and sha256
+    come from build-wheel's results, a step copies it into the context's dist/, the
+    build gets WHEEL and WHEEL_SHA256 as build args (the checked tool calls, such as
+    wheel-in-image.py, are compared in command_drift)."""
+    problems = []
+    task = tasks["build-image"]
+    if (kaniko := cmd.kaniko_build_args(task)) != WHEEL_BUILD_ARGS:
+        problems.append(f"Tekton's build passes build args {sorted(kaniko)}")
+    if (docker := cmd.docker_build_args(data, "build-image")) != WHEEL_BUILD_ARGS:
+        problems.append(f"the workflow's docker build passes build args {sorted(docker)}")
+    if not cmd.copies_into_dist(cmd.tekton_scripts(task)):
+        problems.append("Tekton's build-image does not copy the wheel into the context's dist/")
+    if not cmd.copies_into_dist(cmd.job_scripts(data, "build-image")):
+        problems.append("the workflow's build-image does not copy the wheel into dist/")
+    (step,) = [t for t in pipeline["spec"]["tasks"] if t["name"] == "build-image"]
+    params = {p["name"]: p["value"] for p in step["params"]}
+    job = data["jobs"]["build-image"]
+    outputs = data["jobs"]["build-wheel"].get("outputs", {})
+    for param, output in (("WHEEL", "wheel"), ("WHEEL_SHA256", "wheel-sha256")):
+        if params.get(param) != f"$(tasks.build-wheel.results.{param})":
+            problems.append(f"Tekton's build-image {param} is not build-wheel's result")
+        if job.get("env", {}).get(param) != f"${{{{ needs.build-wheel.outputs.{output} }}}}":
+            problems.append(f"the workflow's build-image {param} is not build-wheel's output")
+        if output not in outputs:
+            problems.append(f"the workflow's build-wheel has no output {output}")
+    return problems
+
+
 def lock_drift(installs: set[cmd.LockInstall], where: str) -> list[str]:
     locked = [i for i in installs if i.requirements == CI_TOOLS_LOCK and i.flags >= LOCKED_INSTALL]
     return (
@@ -134,6 +167,10 @@ def test_the_same_python_and_the_same_images() -> None:
 
 def test_the_same_order_timeouts_and_params() -> None:
     assert pipeline_shape(cmd.tekton_pipeline(), cmd.workflow()) == []
+
+
+def test_both_build_the_image_from_the_wheel_the_same_way() -> None:
+    assert image_from_wheel(cmd.tekton_tasks(), cmd.tekton_pipeline(), cmd.workflow()) == []
 
 
 @pytest.mark.parametrize("job", PYTHON_JOBS)
@@ -163,7 +200,51 @@ WORKFLOW_BREAKS = [
         "trivy image --quiet --severity HIGH --input",
     ),
     ("check-wheel-contents dropped", '          check-wheel-contents "dist/${wheel}"\n', ""),
+    (
+        "the image is not checked for the wheel",
+        "python3 scripts/wheel-in-image.py --result image/wheel-sha256",
+        "echo skipped image/wheel-sha256",
+    ),
 ]
+
+IMAGE_BREAKS = [
+    (
+        "the build does not pin the wheel's bytes",
+        ' --build-arg "WHEEL_SHA256=${WHEEL_SHA256}"',
+        "",
+    ),
+    ("the context has no wheel", '          cp "wheel/${WHEEL}" "${DOCKER_CONTEXT}/dist/"\n', ""),
+    (
+        "the wheel name is not build-wheel's",
+        "WHEEL: ${{ needs.build-wheel.outputs.wheel }}",
+        "WHEEL: powerwatch_gateway-0.1.0-py3-none-any.whl",
+    ),
+    (
+        "build-wheel reports no sha256",
+        "      wheel-sha256: ${{ steps.wheel.outputs.wheel-sha256 }}\n",
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "old", "new"), IMAGE_BREAKS, ids=[b[0] for b in IMAGE_BREAKS])
+def test_a_broken_workflow_copy_builds_the_image_otherwise(why: str, old: str, new: str) -> None:
+    text = workflow_text()
+    assert old in text
+    broken = cmd.workflow(text.replace(old, new, 1))
+    assert image_from_wheel(cmd.tekton_tasks(), cmd.tekton_pipeline(), broken), why
+
+
+def test_a_broken_tekton_copy_builds_the_image_otherwise(tmp_path: Path) -> None:
+    copy = tmp_path / "tekton"
+    shutil.copytree(cmd.TEKTON, copy, ignore=shutil.ignore_patterns("runner", "checks"))
+    task = copy / "tasks/build-image/build-image.yaml"
+    text = task.read_text(encoding="utf-8")
+    assert "- --build-arg=WHEEL_SHA256=$(params.WHEEL_SHA256)\n" in text
+    task.write_text(
+        text.replace("- --build-arg=WHEEL_SHA256=$(params.WHEEL_SHA256)\n", ""), encoding="utf-8"
+    )
+    assert image_from_wheel(cmd.tekton_tasks(copy), cmd.tekton_pipeline(copy), cmd.workflow())
 
 
 @pytest.mark.parametrize(

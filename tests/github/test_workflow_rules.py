@@ -112,14 +112,14 @@ BREAKS = [
     (
         "artifacts_flow",
         "the image pushed",
-        'run: docker build --file "${DOCKERFILE}"',
-        'run: docker build --push --file "${DOCKERFILE}"',
+        'docker build --file "${DOCKERFILE}"',
+        'docker build --push --file "${DOCKERFILE}"',
     ),
     (
         "artifacts_flow",
         "the wheel not handed over",
-        "          name: wheel\n          path: dist\n",
-        "          name: dist\n          path: dist\n",
+        "          name: wheel\n          path: wheel\n",
+        "          name: dist\n          path: wheel\n",
     ),
     (
         "caches",

@@ -71,3 +71,37 @@ def test_the_scan_task_says_plainly_that_trivy_did_not_run(tmp_path: Path) -> No
     assert outcome.status == "None"
     assert outcome.results == {}
     assert "NOT RUN: 'trivy' is not installed" in out.getvalue()
+
+
+def build_image_task(tmp_path: Path, wheel: bytes, reported_sha256: str) -> tuple[str, str]:
+    """The real build-image Task with a dist workspace holding WHEEL; status and log."""
+    spec = resources.load(TEKTON).tasks["build-image"]["spec"]
+    name = "demo-1.0-py3-none-any.whl"
+    folders = {n: tmp_path / n for n in ("source", "dist", "image")}
+    for folder in folders.values():
+        folder.mkdir()
+    (folders["source"] / "apps" / "gateway").mkdir(parents=True)
+    (folders["dist"] / name).write_bytes(wheel)
+    out = io.StringIO()
+    outcome = run_task(
+        "build-image",
+        spec,
+        {"WHEEL": name, "WHEEL_SHA256": reported_sha256},
+        dict(folders),
+        tmp_path / "run",
+        MACHINE,
+        Logbook(out, clock=False),
+        60,
+    )
+    return outcome.status, out.getvalue()
+
+
+def test_build_image_refuses_a_wheel_other_than_the_one_build_wheel_reported(
+    tmp_path: Path,
+) -> None:
+    status, log = build_image_task(tmp_path, b"not the reported bytes", "0" * 64)
+    assert status == "Failed"
+    assert "build-wheel reported 0000" in log
+    # Refused before the build: no context was assembled, Kaniko's step never ran.
+    assert not (tmp_path / "image" / "context").exists()
+    assert "stand-in" not in log

@@ -10,6 +10,9 @@ import yaml
 from localrun import standins, taskrun, variables
 from tekton_testkit import TEKTON
 
+WHEEL = "powerwatch_gateway-0.1.0-py3-none-any.whl"
+WHEEL_SHA256 = "c8420bbad2486ef08750f757056d0f795c6dc1d26a56414c1b2f37f1d5498044"
+
 
 def kaniko_args_of_the_real_task() -> list[str]:
     """The build step's args exactly as Tekton would substitute them."""
@@ -17,26 +20,39 @@ def kaniko_args_of_the_real_task() -> list[str]:
         (TEKTON / "tasks/build-image/build-image.yaml").read_text(encoding="utf-8")
     )
     params = taskrun.task_params(
-        doc["spec"], {"BUILD_ARGS": ["--build-arg=BASE_IMAGE=local/base:1"]}
+        doc["spec"],
+        {
+            "BUILD_ARGS": ["--build-arg=BASE_IMAGE=local/base:1"],
+            "WHEEL": WHEEL,
+            "WHEEL_SHA256": WHEEL_SHA256,
+        },
     )
     values: dict[str, variables.Value] = {f"params.{k}": v for k, v in params.items()}
     values.update(
         {
             "workspaces.source.path": "/ws/source",
+            "workspaces.dist.path": "/ws/dist",
             "workspaces.image.path": "/ws/image",
             "results.IMAGE_DIGEST.path": "/r/IMAGE_DIGEST",
+            "results.WHEEL_SHA256.path": "/r/WHEEL_SHA256",
         }
     )
-    return variables.in_list(doc["spec"]["steps"][0]["args"], values)
+    (build,) = [s for s in doc["spec"]["steps"] if s["name"] == "build"]
+    return variables.in_list(build["args"], values)
 
 
 def test_the_build_image_task_args_translate_to_a_buildah_build() -> None:
     parsed = standins.parse_kaniko(kaniko_args_of_the_real_task())
     assert parsed.dockerfile == "/ws/source/apps/gateway/Dockerfile"
-    assert parsed.context == "/ws/source/apps/gateway"
+    # The context is the one the assemble-context step made: the app's plus the wheel.
+    assert parsed.context == "/ws/image/context"
     assert parsed.tar_path == "/ws/image/image.tar"
     assert parsed.digest_file == "/r/IMAGE_DIGEST"
-    assert parsed.build_args == ["BASE_IMAGE=local/base:1"]
+    assert parsed.build_args == [
+        f"WHEEL={WHEEL}",
+        f"WHEEL_SHA256={WHEEL_SHA256}",
+        "BASE_IMAGE=local/base:1",
+    ]
 
 
 def test_an_unknown_kaniko_flag_is_refused_not_ignored() -> None:
