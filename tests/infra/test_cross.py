@@ -1,0 +1,263 @@
+"""infra/ against the rest of the repository: one name for each contract.
+
+The data connection against kusto/ (and issue 14's spec when it is present), the apps'
+environment against the gateway's and API's settings, the image repositories against
+what the pipelines build, and the deployed resources against design.md and the diagram.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+import pytest
+import yaml
+from infra_testkit import INFRA
+from powerwatch_api.settings import Settings as ApiSettings
+from powerwatch_gateway import settings as gateway_settings
+from powerwatch_kusto.loader import load_schema
+
+ROOT = INFRA.parent
+# Read by azure-identity's DefaultAzureCredential (ManagedIdentityCredential), not by
+# the apps' settings: it selects the app's user-assigned identity.
+SDK_ENV = {"AZURE_CLIENT_ID"}
+
+
+def variables(trees: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {k: v["value"] for k, v in trees["main.bicep"]["variables"].items()}
+    return result
+
+
+def resource(trees: dict[str, Any], file: str, symbol: str) -> dict[str, Any]:
+    found: dict[str, Any] = trees[file]["resources"][symbol]["config"]
+    return found
+
+
+def module_params(trees: dict[str, Any], symbol: str) -> dict[str, Any]:
+    found: dict[str, Any] = trees["main.bicep"]["modules"][symbol]["config"]["params"]
+    return found
+
+
+# --- the data connection against kusto/ ---------------------------------------------
+
+
+def test_data_connection_reads_kustos_table_mapping_and_system_properties(
+    trees: dict[str, Any],
+) -> None:
+    names = variables(trees)
+    mapping = load_schema().mappings[names["mappingName"]]
+    assert mapping.table == names["tableName"]
+    system = sorted(e.path.removeprefix("$.") for e in mapping.entries if "x-opt-" in e.path)
+    assert names["eventSystemProperties"] == system
+    params = module_params(trees, "adx")
+    for param in ("tableName", "mappingName", "eventSystemProperties"):
+        assert params[param] == param
+    props = resource(trees, "modules/adx.bicep", "readings")["properties"]
+    assert props["tableName"] == "tableName"
+    assert props["mappingRuleName"] == "mappingName"
+    assert props["eventSystemProperties"] == "eventSystemProperties"
+    assert props["dataFormat"] == mapping.kind.upper()
+    # System properties are not ingested from compressed events (design.md 2.3).
+    assert props["compression"] == "None"
+
+
+def test_data_connection_consumer_group_is_the_dedicated_one(trees: dict[str, Any]) -> None:
+    names = variables(trees)
+    hub = resource(trees, "modules/eventhubs.bicep", "consumerGroup")
+    assert hub["name"] == "adxConsumerGroup"
+    assert module_params(trees, "eventHubs")["adxConsumerGroup"] == "adxConsumerGroup"
+    assert "adx" in names["adxConsumerGroup"]
+    assert names["adxConsumerGroup"] != "$Default"
+
+
+def test_data_connection_equals_issue_14_spec(trees: dict[str, Any]) -> None:
+    spec_module = pytest.importorskip(
+        "powerwatch_kusto.data_connection",
+        reason="kusto's data-connection spec (issue 14) is not on this branch yet",
+    )
+    spec = spec_module.data_connection_spec(load_schema())["dataConnection"]
+    names = variables(trees)
+    props = resource(trees, "modules/adx.bicep", "readings")["properties"]
+    assert spec["properties"]["consumerGroup"] == names["adxConsumerGroup"]
+    assert spec["properties"]["tableName"] == names["tableName"]
+    assert spec["properties"]["mappingRuleName"] == names["mappingName"]
+    assert spec["properties"]["eventSystemProperties"] == names["eventSystemProperties"]
+    for key in ("dataFormat", "compression", "databaseRouting"):
+        assert props[key] == spec["properties"][key], key
+    assert resource(trees, "modules/adx.bicep", "readings")["kind"] == spec["kind"]
+
+
+# --- the apps' environment against their settings -------------------------------------
+
+
+def app_env(trees: dict[str, Any], symbol: str) -> dict[str, Any]:
+    app = resource(trees, "modules/containerapps.bicep", symbol)
+    (container,) = app["properties"]["template"]["containers"]
+    return {e["name"]: e["value"] for e in container["env"]}
+
+
+def test_gateway_env_names_are_gateway_settings(trees: dict[str, Any]) -> None:
+    env = app_env(trees, "gateway")
+    options = {o.env: o for o in gateway_settings.OPTIONS}
+    assert set(env) - SDK_ENV <= set(options), set(env) - SDK_ENV - set(options)
+    assert set(env) >= SDK_ENV
+    # Literal values parse as the gateway parses them (the rest are deploy-time expressions).
+    for name in ("GATEWAY_SINK", "GATEWAY_HTTP_HOST", "GATEWAY_HTTP_PORT", "GATEWAY_LOG_LEVEL"):
+        options[name].parse(env[name])
+    # What the gateway requires for the Event Hubs sink and a Driver connection is set.
+    assert env["GATEWAY_SINK"] == "eventhubs"
+    for required in (
+        "GATEWAY_EVENTHUBS_NAMESPACE",
+        "GATEWAY_EVENTHUBS_NAME",
+        "GATEWAY_DRIVER_HOST",
+        "GATEWAY_DRIVER_CA_FILE",
+        "GATEWAY_DRIVER_CERT_FILE",
+        "GATEWAY_DRIVER_KEY_FILE",
+    ):
+        assert required in env, required
+
+
+def test_api_env_loads_as_settings(trees: dict[str, Any]) -> None:
+    env = app_env(trees, "api")
+    source = (ROOT / "api/src/powerwatch_api/settings.py").read_text(encoding="utf-8")
+    known = set(re.findall(r'"((?:POWERWATCH|OTEL)_[A-Z_]+)"', source))
+    assert set(env) - SDK_ENV <= known, set(env) - SDK_ENV - known
+    # Expressions get plausible deploy-time values; the whole set must load cleanly.
+    deployed = {
+        "AZURE_CLIENT_ID": "00000000-0000-0000-0000-000000000000",
+        "POWERWATCH_ENTRA_TENANT_ID": "00000000-0000-0000-0000-000000000001",
+        "POWERWATCH_ENTRA_AUDIENCE": "api://powerwatch-events",
+        "POWERWATCH_KUSTO_CLUSTER_URL": "https://pwadx.westeurope.kusto.windows.net",
+        "POWERWATCH_KUSTO_DATABASE": "powerwatch",
+    }
+    literal = {k: v for k, v in env.items() if k not in deployed}
+    assert set(deployed) <= set(env)
+    settings = ApiSettings.from_env({**literal, **deployed})
+    assert settings.auth.mode == "entra"
+    assert settings.store.uses_kusto
+
+
+# --- images against the pipelines ---------------------------------------------------
+
+
+def test_image_repositories_are_what_the_pipelines_build(trees: dict[str, Any]) -> None:
+    names = variables(trees)
+    pipeline = yaml.safe_load((ROOT / "tekton/pipeline/python-ci.yaml").read_text("utf-8"))
+    tekton_default = next(p for p in pipeline["spec"]["params"] if p["name"] == "image")
+    workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text("utf-8"))
+    built = {tekton_default["default"].split(":")[0], workflow["env"]["IMAGE"].split(":")[0]}
+    # The API's image is the same pipeline run with the API's params (tekton/README.md).
+    readme = (ROOT / "tekton/README.md").read_text(encoding="utf-8")
+    built |= {m.split(":")[0] for m in re.findall(r"image=(powerwatch/[a-z]+:\w+)", readme)}
+    assert {names["gatewayRepository"], names["apiRepository"]} == built
+    apps = module_params(trees, "apps")
+    assert apps["gatewayRepository"] == "gatewayRepository"
+    assert apps["apiRepository"] == "apiRepository"
+
+
+# --- the resources against design.md and the diagram ----------------------------------
+
+# Every resource type the Bicep deploys -> the design component it is part of. None:
+# plumbing of a component drawn as a boundary, not a node (VNet, subnets' NSGs, DNS
+# zones, role and diagnostic wiring). A type missing here fails the test.
+SERVICE_OF_TYPE: dict[str, str | None] = {
+    "Microsoft.EventHub/namespaces": "Event Hubs",
+    "Microsoft.EventHub/namespaces/eventhubs": "Event Hubs",
+    "Microsoft.EventHub/namespaces/eventhubs/consumergroups": "Event Hubs",
+    "Microsoft.Kusto/clusters": "Azure Data Explorer",
+    "Microsoft.Kusto/clusters/databases": "Azure Data Explorer",
+    "Microsoft.Kusto/clusters/databases/scripts": "Azure Data Explorer",
+    "Microsoft.Kusto/clusters/databases/dataConnections": "Azure Data Explorer",
+    "Microsoft.Kusto/clusters/databases/principalAssignments": "Azure Data Explorer",
+    "Microsoft.Kusto/clusters/managedPrivateEndpoints": "private endpoints",
+    "Microsoft.App/managedEnvironments": "Container Apps",
+    "Microsoft.App/managedEnvironments/storages": "Container Apps",
+    "Microsoft.App/containerApps": "Container Apps",
+    # The gateway's spool volume: drawn inside the gateway node ("disk spool").
+    "Microsoft.Storage/storageAccounts": "Container Apps",
+    "Microsoft.Storage/storageAccounts/fileServices": "Container Apps",
+    "Microsoft.Storage/storageAccounts/fileServices/shares": "Container Apps",
+    "Microsoft.Network/natGateways": "NAT gateway",
+    "Microsoft.Network/publicIPAddresses": "NAT gateway",
+    "Microsoft.Network/privateEndpoints": "private endpoints",
+    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups": "private endpoints",
+    "Microsoft.KeyVault/vaults": "Key Vault",
+    "Microsoft.ManagedIdentity/userAssignedIdentities": "managed identities",
+    "Microsoft.OperationalInsights/workspaces": "Log Analytics",
+    "Microsoft.Insights/metricAlerts": "alert rules",
+    "Microsoft.Insights/actionGroups": "alert rules",
+    "Microsoft.Network/virtualNetworks": None,
+    "Microsoft.Network/networkSecurityGroups": None,
+    "Microsoft.Network/privateDnsZones": None,
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": None,
+    "Microsoft.Network/privateDnsZones/A": None,
+    "Microsoft.Authorization/roleAssignments": None,
+    "Microsoft.Insights/diagnosticSettings": None,
+}
+# Diagram node class -> component. None: not deployed by infra/ (Driver, consumers,
+# dashboards in the browser; ADX tables come from the database script).
+SERVICE_OF_NODE: dict[str, str | None] = {
+    "EventHubs": "Event Hubs",
+    "DataExplorerClusters": "Azure Data Explorer",
+    "Table": "Azure Data Explorer",
+    "ContainerApps": "Container Apps",
+    "Nat": "NAT gateway",
+    "PrivateEndpoint": "private endpoints",
+    "KeyVaults": "Key Vault",
+    "ManagedIdentities": "managed identities",
+    "LogAnalyticsWorkspaces": "Log Analytics",
+    "Alerts": "alert rules",
+    "Server": None,
+    "Users": None,
+    "Dashboard": None,
+}
+
+
+def deployed_types(trees: dict[str, Any]) -> set[str]:
+    return {
+        r["type"].split("@")[0]
+        for tree in trees.values()
+        for r in tree.get("resources", {}).values()
+        if not r.get("existing")
+    }
+
+
+def diagram_nodes() -> set[str]:
+    tree = ast.parse((ROOT / "diagrams/azure_architecture.py").read_text(encoding="utf-8"))
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("diagrams.")
+        for alias in node.names
+    }
+    called = {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    return imported & called - {"Cluster", "Edge"}
+
+
+def design_types() -> set[str]:
+    text = (ROOT / "docs/design.md").read_text(encoding="utf-8")
+    section = text.split("### 1.8 Infrastructure as code", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"`(Microsoft\.[A-Za-z]+/[A-Za-z/]+)`", section))
+
+
+def test_every_deployed_type_belongs_to_a_design_component(trees: dict[str, Any]) -> None:
+    types = deployed_types(trees)
+    assert types - set(SERVICE_OF_TYPE) == set()
+    assert set(SERVICE_OF_TYPE) - types == set(), "mapped but no longer deployed"
+
+
+def test_diagram_names_the_components_the_bicep_deploys(trees: dict[str, Any]) -> None:
+    nodes = diagram_nodes()
+    assert nodes - set(SERVICE_OF_NODE) == set(), "a diagram node with no component"
+    drawn = {SERVICE_OF_NODE[n] for n in nodes} - {None}
+    deployed = {SERVICE_OF_TYPE[t] for t in deployed_types(trees)} - {None}
+    assert drawn == deployed
+
+
+def test_design_lists_the_resource_types_the_bicep_deploys(trees: dict[str, Any]) -> None:
+    assert design_types() == deployed_types(trees)
