@@ -33,10 +33,11 @@ def _require_tools() -> None:
 def bicepcheck() -> Run:
     _require_tools()
 
-    def run(command: str, path: Path = INFRA) -> subprocess.CompletedProcess[str]:
+    def run(command: str, *paths: Path) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "PYTHONPATH": str(INFRA / "checks")}
+        targets = [str(p) for p in paths or (INFRA,)]
         return subprocess.run(
-            [str(INFRA_BIN / "python"), "-m", "bicepcheck", command, str(path)],
+            [str(INFRA_BIN / "python"), "-m", "bicepcheck", command, *targets],
             capture_output=True,
             text=True,
             env=env,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,15 @@ class Document:
     tree: dict[str, Any]
 
 
+@cache
+def _parser() -> BicepParser:
+    """One parser for every file: building pycep's LALR tables is most of the cost."""
+    return BicepParser()
+
+
 def _parse(text: str, path: Path) -> dict[str, Any]:
     try:
-        tree: dict[str, Any] = BicepParser().parse(text=text)
+        tree: dict[str, Any] = _parser().parse(text=text)
     except Exception as error:  # lark raises several error types; all mean "no parse"
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ParseError(f"{path}: {first}") from None
