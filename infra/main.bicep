@@ -98,6 +98,7 @@ module network 'modules/network.bicep' = {
     driverAddress: driverAddress
     driverPort: driverPort
     privateDnsZoneNames: privateDnsZones
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 

@@ -43,5 +43,25 @@ resource onCall 'Microsoft.Insights/actionGroups@2023-01-01' = {
   }
 }
 
+resource workspaceDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: workspace
+  properties: {
+    workspaceId: workspace.id
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
+
 output workspaceId string = workspace.id
 output actionGroupId string = onCall.id

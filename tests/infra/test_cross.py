@@ -8,6 +8,7 @@ what the pipelines build, and the deployed resources against design.md and the d
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from typing import Any
 
@@ -261,3 +262,53 @@ def test_diagram_names_the_components_the_bicep_deploys(trees: dict[str, Any]) -
 
 def test_design_lists_the_resource_types_the_bicep_deploys(trees: dict[str, Any]) -> None:
     assert design_types() == deployed_types(trees)
+
+
+# --- diagnostic settings on every resource that has them ------------------------------
+
+# Resource types whose logs or metrics Azure Monitor exports through diagnostic settings
+# (Azure Monitor reference: supported-logs/<type> and supported-metrics/<type>, "DS
+# Export: Yes"). Private DNS zones are left out: their metrics are not exportable.
+DIAGNOSABLE = {
+    "Microsoft.EventHub/namespaces",
+    "Microsoft.Kusto/clusters",
+    "Microsoft.KeyVault/vaults",
+    "Microsoft.App/managedEnvironments",
+    "Microsoft.App/containerApps",
+    "Microsoft.Storage/storageAccounts",
+    "Microsoft.Storage/storageAccounts/fileServices",
+    "Microsoft.OperationalInsights/workspaces",
+    "Microsoft.Network/virtualNetworks",
+    "Microsoft.Network/networkSecurityGroups",
+    "Microsoft.Network/publicIPAddresses",
+    "Microsoft.Network/natGateways",
+}
+
+
+def undiagnosed(trees: dict[str, Any]) -> set[str]:
+    """file:symbol of each diagnosable resource no diagnostic setting is scoped to."""
+    missing = set()
+    for file, tree in trees.items():
+        resources = tree.get("resources", {})
+        scoped = {
+            r["config"].get("scope")
+            for r in resources.values()
+            if r["type"].startswith("Microsoft.Insights/diagnosticSettings")
+            and r["config"].get("properties", {}).get("workspaceId")
+        }
+        for symbol, r in resources.items():
+            diagnosable = r["type"].split("@")[0] in DIAGNOSABLE and not r.get("existing")
+            if diagnosable and symbol not in scoped:
+                missing.add(f"{file}:{symbol}")
+    return missing
+
+
+def test_every_diagnosable_resource_sends_to_log_analytics(trees: dict[str, Any]) -> None:
+    assert undiagnosed(trees) == set()
+    assert deployed_types(trees) >= DIAGNOSABLE
+
+
+def test_a_resource_without_diagnostics_is_found(trees: dict[str, Any]) -> None:
+    broken = copy.deepcopy(trees)
+    del broken["modules/network.bicep"]["resources"]["natDiagnostics"]
+    assert undiagnosed(broken) == {"modules/network.bicep:nat"}
