@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
 import re
 from typing import Any
 
@@ -312,3 +313,82 @@ def test_a_resource_without_diagnostics_is_found(trees: dict[str, Any]) -> None:
     broken = copy.deepcopy(trees)
     del broken["modules/network.bicep"]["resources"]["natDiagnostics"]
     assert undiagnosed(broken) == {"modules/network.bicep:nat"}
+
+
+# --- role assignments: the three of design.md 2.4, nothing broader --------------------
+
+# Built-in role ids (Azure built-in roles reference) -> (role, resource type of its scope).
+ROLES = {
+    "2b629674-e913-4c01-ae53-ef4638d8f975": (
+        "Azure Event Hubs Data Sender",
+        "Microsoft.EventHub/namespaces/eventhubs",
+    ),
+    "a638d3c7-ab3a-418d-83e6-5f17a39d4fde": (
+        "Azure Event Hubs Data Receiver",
+        "Microsoft.EventHub/namespaces/eventhubs",
+    ),
+    "4633458b-17de-408a-b874-0445c86b69e6": ("Key Vault Secrets User", "Microsoft.KeyVault/vaults"),
+}
+
+
+def role_assignments(trees: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(role id, scope's resource type, principal expression) of every role assignment."""
+    found = []
+    for tree in trees.values():
+        resources = tree.get("resources", {})
+        names = {k: v["value"] for k, v in tree.get("variables", {}).items()}
+        for r in resources.values():
+            if not r["type"].startswith("Microsoft.Authorization/roleAssignments"):
+                continue
+            props = r["config"]["properties"]
+            role = props["roleDefinitionId"]["function"]["parameters"]["resource_name_1"]
+            scope = resources[r["config"]["scope"]]["type"].split("@")[0]
+            principal = props["principalId"]
+            found.append((names.get(role, role), scope, json.dumps(principal, sort_keys=True)))
+    return found
+
+
+def role_problems(trees: dict[str, Any]) -> list[str]:
+    assignments = role_assignments(trees)
+    problems = [
+        f"role {role} is not one of design.md 2.4"
+        for role, _, _ in assignments
+        if role not in ROLES
+    ]
+    problems += [
+        f"{ROLES[role][0]} scoped to {scope}, not {ROLES[role][1]}"
+        for role, scope, _ in assignments
+        if role in ROLES and scope != ROLES[role][1]
+    ]
+    if sorted(role for role, _, _ in assignments) != sorted(ROLES):
+        problems.append(
+            f"roles assigned {sorted(r for r, _, _ in assignments)}, one each of {sorted(ROLES)}"
+        )
+    return problems
+
+
+def test_role_assignments_are_the_designs_and_scoped_to_one_resource(
+    trees: dict[str, Any],
+) -> None:
+    assert role_problems(trees) == []
+    principals = {ROLES[role][0]: principal for role, _, principal in role_assignments(trees)}
+    assert principals["Azure Event Hubs Data Sender"] == '"gatewayPrincipalId"'
+    assert principals["Key Vault Secrets User"] == '"gatewayPrincipalId"'
+    assert "cluster" in principals["Azure Event Hubs Data Receiver"]
+
+
+def test_a_namespace_wide_role_is_refused(trees: dict[str, Any]) -> None:
+    broken = copy.deepcopy(trees)
+    broken["modules/eventhubs.bicep"]["resources"]["gatewaySends"]["config"]["scope"] = "namespace"
+    assert role_problems(broken) == [
+        "Azure Event Hubs Data Sender scoped to Microsoft.EventHub/namespaces, "
+        "not Microsoft.EventHub/namespaces/eventhubs"
+    ]
+
+
+def test_a_broader_role_is_refused(trees: dict[str, Any]) -> None:
+    broken = copy.deepcopy(trees)
+    variables = broken["modules/keyvault.bicep"]["variables"]
+    variables["secretsUserRoleId"]["value"] = "b24988ac-6180-42a0-ab88-20f7382dd24c"  # Contributor
+    problems = role_problems(broken)
+    assert "role b24988ac-6180-42a0-ab88-20f7382dd24c is not one of design.md 2.4" in problems
