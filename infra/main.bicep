@@ -46,6 +46,12 @@ param throughputUnits int = 1
 @description('Changes on every deployment, so the idempotent database scripts re-run')
 param scriptTag string = utcNow()
 
+@description('Stage 2 (docs/deploy.md): create the data connection once the managed private endpoint to Event Hubs is approved')
+param connectEventHubs bool = true
+
+@description('Stage 2 (docs/deploy.md): deploy the apps and their alert rules once the images, certificates and allow-list are in place')
+param deployApps bool = true
+
 // One name for each contract with the rest of the repository; tests/infra checks them
 // against kusto/ (table, mapping, consumer group), the pipelines (image repositories) and
 // the apps' settings (environment variables).
@@ -140,6 +146,7 @@ module adx 'modules/adx.bicep' = {
     databaseName: databaseName
     schemaScript: schemaScript
     scriptTag: scriptTag
+    connectEventHubs: connectEventHubs
     eventHubsNamespaceId: eventHubs.outputs.namespaceId
     eventHubId: eventHubs.outputs.hubId
     eventHubName: eventHubs.outputs.hubName
@@ -170,7 +177,7 @@ module spool 'modules/spool-storage.bicep' = {
   }
 }
 
-module apps 'modules/containerapps.bicep' = {
+module apps 'modules/containerapps.bicep' = if (deployApps) {
   name: 'containerapps'
   params: {
     location: location
@@ -200,7 +207,7 @@ module apps 'modules/containerapps.bicep' = {
   }
 }
 
-module alerts 'modules/alerts.bicep' = {
+module alerts 'modules/alerts.bicep' = if (deployApps) {
   name: 'alerts'
   params: {
     prefix: prefix
@@ -215,4 +222,4 @@ module alerts 'modules/alerts.bicep' = {
 output egressIpAddress string = network.outputs.egressIpAddress
 
 @description('The API\'s internal address')
-output apiFqdn string = apps.outputs.apiFqdn
+output apiFqdn string = deployApps ? apps.outputs.apiFqdn : ''

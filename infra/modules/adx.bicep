@@ -50,6 +50,9 @@ param mappingName string
 @description('Event Hubs system properties the mapping reads ($.x-opt-...)')
 param eventSystemProperties array
 
+@description('Create the data connection (after the managed private endpoint is approved)')
+param connectEventHubs bool
+
 @description('Client id of the API identity (database Viewer)')
 param apiClientId string
 
@@ -151,7 +154,7 @@ resource toEventHubs 'Microsoft.Kusto/clusters/managedPrivateEndpoints@2025-02-1
   }
 }
 
-resource readings 'Microsoft.Kusto/clusters/databases/dataConnections@2025-02-14' = {
+resource readings 'Microsoft.Kusto/clusters/databases/dataConnections@2025-02-14' = if (connectEventHubs) {
   parent: database
   name: 'readings'
   location: location

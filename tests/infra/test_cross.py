@@ -31,13 +31,19 @@ def variables(trees: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def body(config: dict[str, Any]) -> dict[str, Any]:
+    """A resource's or module's body, inside its `if (...)` or `for` if it has one."""
+    while "condition" in config or "loop_type" in config:
+        config = config["config"]
+    return config
+
+
 def resource(trees: dict[str, Any], file: str, symbol: str) -> dict[str, Any]:
-    found: dict[str, Any] = trees[file]["resources"][symbol]["config"]
-    return found
+    return body(trees[file]["resources"][symbol]["config"])
 
 
 def module_params(trees: dict[str, Any], symbol: str) -> dict[str, Any]:
-    found: dict[str, Any] = trees["main.bicep"]["modules"][symbol]["config"]["params"]
+    found: dict[str, Any] = body(trees["main.bicep"]["modules"][symbol]["config"])["params"]
     return found
 
 
@@ -340,7 +346,7 @@ def role_assignments(trees: dict[str, Any]) -> list[tuple[str, str, str]]:
         for r in resources.values():
             if not r["type"].startswith("Microsoft.Authorization/roleAssignments"):
                 continue
-            props = r["config"]["properties"]
+            props = body(r["config"])["properties"]
             role = props["roleDefinitionId"]["function"]["parameters"]["resource_name_1"]
             scope = resources[r["config"]["scope"]]["type"].split("@")[0]
             principal = props["principalId"]
