@@ -94,6 +94,12 @@ def test_data_connection_equals_issue_14_spec(trees: dict[str, Any]) -> None:
     for key in ("dataFormat", "compression", "databaseRouting"):
         assert props[key] == spec["properties"][key], key
     assert resource(trees, "modules/adx.bicep", "readings")["kind"] == spec["kind"]
+    # The managed-identity policy script runs the command `make kusto-plan` prints.
+    from powerwatch_kusto.deploy import identity_policy_command
+
+    script = resource(trees, "modules/adx.bicep", "identityPolicy")["properties"]["scriptContent"]
+    database = variables(trees)["databaseName"]
+    assert script.replace("${databaseName}", database) == identity_policy_command(database)
 
 
 # --- the apps' environment against their settings -------------------------------------
