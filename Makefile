@@ -15,7 +15,7 @@ NODE_STAMP := node_modules/.installed
 # Python packages of this repository, installed editable into the venv.
 LOCAL_PACKAGES := $(wildcard apps/gateway/pyproject.toml api/pyproject.toml kusto/pyproject.toml)
 # Typed sources (mypy --strict) and the Python that bandit scans.
-SRC_DIRS := $(wildcard apps/gateway/src api/src kusto/src tekton/runner tekton/checks)
+SRC_DIRS := $(wildcard apps/gateway/src api/src kusto/src tekton/runner tekton/checks infra/checks)
 # Debian packages the tests need (graphviz: diagrams; chromium: page tests;
 # buildah/podman/runc/mmdebstrap: real image builds; openssl: cert checks;
 # shellcheck: the Tekton Tasks' step scripts).
@@ -79,7 +79,7 @@ lint: venv  ## ruff, format check, mypy, bandit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(if $(SRC_DIRS),$(BIN)/mypy $(SRC_DIRS))
-	$(BIN)/bandit -q -c pyproject.toml -r $(wildcard apps api kusto bench tests tekton)
+	$(BIN)/bandit -q -c pyproject.toml -r $(wildcard apps api kusto bench tests tekton infra)
 
 .PHONY: test
 test: apt venv node lint actionlint infra-venv infra-build  ## run every test (installs everything first)

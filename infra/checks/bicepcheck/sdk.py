@@ -213,11 +213,15 @@ def resource_schema(rtype: str, api_version: str, kind: str | None) -> Node:
     return model_node(getattr(models, model))
 
 
-@cache
-def model_node(cls: type) -> Node:
-    if hasattr(cls, "_attribute_map"):
-        return _msrest_node(cls)
-    return _hybrid_node(cls)
+_MODEL_NODES: dict[Any, Node] = {}
+
+
+def model_node(cls: Any) -> Node:
+    """The schema of one SDK model class, built once (models refer to each other)."""
+    if cls not in _MODEL_NODES:
+        read = _msrest_node if hasattr(cls, "_attribute_map") else _hybrid_node
+        _MODEL_NODES[cls] = read(cls)
+    return _MODEL_NODES[cls]
 
 
 # --- hybrid (TypeSpec) models ----------------------------------------------------------
