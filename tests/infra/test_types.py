@@ -95,6 +95,23 @@ BROKEN = [
         id="kind",
     ),
     pytest.param(
+        "modules/adx.bicep",
+        "    consumerGroup: consumerGroup\n",
+        "",
+        "[required]",
+        "readings.properties: [required] EventHubConnectionProperties requires 'consumerGroup'",
+        id="required",
+    ),
+    pytest.param(
+        # An object literal with a property named "operator" is an object, not an expression.
+        "modules/alerts.bicep",
+        "          metricName: rule.metric\n",
+        "",
+        "[required]",
+        "criteria.allOf[0]: [required] MetricCriteria requires 'metricName'",
+        id="required-msrest-nested",
+    ),
+    pytest.param(
         "modules/eventhubs.bicep",
         "partitionCount: partitionCount",
         "partitionCount: 'many'",

@@ -158,6 +158,7 @@ class Field:
     node: Node | None  # None until resolved (recursive models)
     readonly: bool = False
     loader: Any = None
+    required: bool = False
 
     def schema(self) -> Node:
         if self.node is None:
@@ -246,7 +247,15 @@ def _hybrid_node(cls: type) -> Node:
         visibility = rest._visibility or []
         readonly = bool(visibility) and not ({"create", "update"} & set(visibility))
         annotation = hints.get(attr, Any)
-        node.fields[wire] = Field(None, readonly, loader=lambda a=annotation: _annotation_node(a))
+        optional = typing.get_origin(annotation) in (typing.Union, types.UnionType) and (
+            type(None) in typing.get_args(annotation)
+        )
+        node.fields[wire] = Field(
+            None,
+            readonly,
+            loader=lambda a=annotation: _annotation_node(a),
+            required=not optional and not readonly and annotation is not Any,
+        )
     return node
 
 
@@ -308,9 +317,15 @@ def _msrest_node(cls: type) -> Node:
             holder = target.fields.setdefault(part, Field(Node("model", name=part)))
             target = holder.schema()
         readonly = bool(validation.get(attr, {}).get("readonly"))
+        required = bool(validation.get(attr, {}).get("required")) and not readonly
         enum_name = enums.get(attr)
         loader = _msrest_loader(models, spec, enum_name)
-        target.fields[path[-1]] = Field(None, readonly, loader=loader)
+        target.fields[path[-1]] = Field(None, readonly, loader=loader, required=required)
+        if required:  # a flattened required property makes its holder ("properties") required
+            holder_node = node
+            for part in path[:-1]:
+                holder_node.fields[part].required = True
+                holder_node = holder_node.fields[part].schema()
     # Only the class that declares the map dispatches on it (subclasses inherit it).
     for wire, mapping in vars(cls).get("_subtype_map", {}).items():
         node.discriminator = _split_key(cls._attribute_map[wire]["key"])[-1]  # type: ignore[attr-defined]

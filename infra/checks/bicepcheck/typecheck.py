@@ -7,6 +7,7 @@ Rules (each has a broken-copy test in tests/infra/test_types.py):
   read-only        a property the model marks read-only (the service sets it)
   enum             a literal string outside the model's enum values
   value-type       a literal of the wrong primitive type (string for a number, ...)
+  required         an object literal without a property the model requires
 Expressions (function calls, property accessors, interpolations, references to a
 param, var, resource, module or loop variable) are not literals and are not judged.
 """
@@ -52,7 +53,12 @@ def _unquote(key: str) -> str:
 
 def _is_expression(value: Any, symbols: set[str]) -> bool:
     if isinstance(value, dict):
-        return "function" in value or "operator" in value
+        # pycep's expression nodes: {"function": {"type": ...}} or {"operator": {"type": ...}};
+        # an object literal may well have a property named "operator" (metric criteria).
+        if len(value) != 1:
+            return False
+        key, inner = next(iter(value.items()))
+        return key in ("function", "operator") and isinstance(inner, dict)
     if isinstance(value, str):
         root = value.split(".", 1)[0].split("[", 1)[0]
         return "${" in value or value in symbols or root in symbols
@@ -100,8 +106,14 @@ class Checker:
                 if key in BICEP_KEYS:
                     continue
                 self.value(f"{symbol}.{key}", value, schema, key)
+            self.required(symbol, body, schema)
         finally:
             self.symbols = saved
+
+    def required(self, where: str, value: dict[str, Any], node: Node) -> None:
+        for key, found in node.fields.items():
+            if found.required and key not in value:
+                self.add("required", where, f"{node.name} requires {key!r}")
 
     def value(self, where: str, value: Any, parent: Node, key: str) -> None:
         if parent.kind != "model":
@@ -144,6 +156,7 @@ class Checker:
                 target = sub
             for key, item in value.items():
                 self.value(f"{where}.{key}", item, target, key)
+            self.required(where, value, target)
         elif node.kind in ("list", "dict"):
             container = list if node.kind == "list" else dict
             if not isinstance(value, container):
