@@ -41,3 +41,10 @@ def test_bicepparam_values_parse(bicepcheck: Run, infra_copy: Path) -> None:
     done = bicepcheck("parse", infra_copy)
     assert done.returncode == 1
     assert "main.bicepparam" in done.stderr
+
+
+def test_bicepparam_gives_every_required_param(bicepcheck: Run, infra_copy: Path) -> None:
+    replace_once(infra_copy / "main.bicepparam", "param onCallEmail = 'oncall@example.net'\n", "")
+    done = bicepcheck("parse", infra_copy)
+    assert done.returncode == 1
+    assert "no value for onCallEmail (no default in template)" in done.stderr

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from .documents import ParseError, parse_folder
+from .modules import check_modules
 from .typecheck import check_documents
 
 
@@ -54,7 +55,7 @@ def _types(root: Path, header: bool) -> bool:
     except ParseError as error:
         print(f"parse error: {error}")
         return True
-    findings = check_documents(docs)
+    findings = check_documents(docs) + check_modules(docs)
     for finding in findings:
         print(finding)
     resources = sum(len(d.tree.get("resources", {})) for d in docs)

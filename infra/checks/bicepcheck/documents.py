@@ -63,10 +63,11 @@ def parse_bicepparam(path: Path) -> Document:
     unknown = sorted(set(tree.get("variables", {})) - set(declared))
     if unknown:
         raise ParseError(f"{path}: {', '.join(unknown)} not declared in {using[0]}")
+    # pycep gives a param without a default as `default: null`.
     missing = sorted(
         name
         for name, spec in declared.items()
-        if "default" not in spec and name not in tree.get("variables", {})
+        if spec.get("default") is None and name not in tree.get("variables", {})
     )
     if missing:
         raise ParseError(f"{path}: no value for {', '.join(missing)} (no default in template)")

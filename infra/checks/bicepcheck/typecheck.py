@@ -8,6 +8,7 @@ Rules (each has a broken-copy test in tests/infra/test_types.py):
   enum             a literal string outside the model's enum values
   value-type       a literal of the wrong primitive type (string for a number, ...)
   required         an object literal without a property the model requires
+(module-param and module-output, the calls between files, are in modules.py.)
 Expressions (function calls, property accessors, interpolations, references to a
 param, var, resource, module or loop variable) are not literals and are not judged.
 """
