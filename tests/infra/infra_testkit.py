@@ -87,3 +87,36 @@ def replace_once(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) >= 1, f"{old!r} not in {path.name}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# --- reading pycep's trees -----------------------------------------------------------
+
+
+def variables(trees: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {k: v["value"] for k, v in trees["main.bicep"]["variables"].items()}
+    return result
+
+
+def body(config: dict[str, Any]) -> dict[str, Any]:
+    """A resource's or module's body, inside its `if (...)` or `for` if it has one."""
+    while "condition" in config or "loop_type" in config:
+        config = config["config"]
+    return config
+
+
+def resource(trees: dict[str, Any], file: str, symbol: str) -> dict[str, Any]:
+    return body(trees[file]["resources"][symbol]["config"])
+
+
+def module_params(trees: dict[str, Any], symbol: str) -> dict[str, Any]:
+    found: dict[str, Any] = body(trees["main.bicep"]["modules"][symbol]["config"])["params"]
+    return found
+
+
+def deployed_types(trees: dict[str, Any]) -> set[str]:
+    return {
+        r["type"].split("@")[0]
+        for tree in trees.values()
+        for r in tree.get("resources", {}).values()
+        if not r.get("existing")
+    }
