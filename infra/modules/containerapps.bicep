@@ -100,33 +100,13 @@ resource spoolStorage 'Microsoft.App/managedEnvironments/storages@2026-07-01' = 
 }
 
 // Callers in the VNet resolve the internal environment's apps through this zone.
-resource internalZone 'Microsoft.Network/privateDnsZones@2024-06-01' = {
-  name: environment.properties.defaultDomain
-  location: 'global'
-}
-
-resource internalZoneRecord 'Microsoft.Network/privateDnsZones/A@2024-06-01' = {
-  parent: internalZone
-  name: '*'
-  properties: {
-    ttl: 300
-    aRecords: [
-      {
-        ipv4Address: environment.properties.staticIp
-      }
-    ]
-  }
-}
-
-resource internalZoneLink 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = {
-  parent: internalZone
-  name: '${prefix}-vnet'
-  location: 'global'
-  properties: {
-    registrationEnabled: false
-    virtualNetwork: {
-      id: vnetId
-    }
+module internalDns 'internal-dns.bicep' = {
+  name: '${prefix}-cae-dns'
+  params: {
+    prefix: prefix
+    zoneName: environment.properties.defaultDomain
+    staticIp: environment.properties.staticIp
+    vnetId: vnetId
   }
 }
 

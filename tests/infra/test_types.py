@@ -136,6 +136,23 @@ BROKEN = [
         id="module-output",
     ),
     pytest.param(
+        # How the internal DNS zone was first written: Bicep's BCP120, unseen by pycep.
+        "modules/containerapps.bicep",
+        "  name: '${prefix}-cae-dns'",
+        "  name: environment.properties.defaultDomain",
+        "[runtime-name]",
+        "containerapps.bicep:internalDns: [runtime-name] name reads environment.properties",
+        id="runtime-name",
+    ),
+    pytest.param(
+        "main.bicep",
+        "  name: 'adx'",
+        "  name: 'adx-${eventHubs.outputs.hubName}'",
+        "[runtime-name]",
+        "main.bicep:adx: [runtime-name] name reads eventHubs.outputs",
+        id="runtime-name-interpolated",
+    ),
+    pytest.param(
         "modules/eventhubs.bicep",
         "partitionCount: partitionCount",
         "partitionCount: 'many'",

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from .deploytime import check_names
 from .documents import ParseError, parse_folder
 from .modules import check_modules
 from .typecheck import check_documents
@@ -55,7 +56,7 @@ def _types(root: Path, header: bool) -> bool:
     except ParseError as error:
         print(f"parse error: {error}")
         return True
-    findings = check_documents(docs) + check_modules(docs)
+    findings = check_documents(docs) + check_modules(docs) + check_names(docs)
     for finding in findings:
         print(finding)
     resources = sum(len(d.tree.get("resources", {})) for d in docs)
