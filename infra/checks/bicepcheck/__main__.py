@@ -18,6 +18,7 @@ from pathlib import Path
 from .deploytime import check_names
 from .documents import ParseError, parse_folder
 from .modules import check_modules
+from .symbols import check_symbols
 from .typecheck import check_documents
 
 
@@ -57,6 +58,7 @@ def _types(root: Path, header: bool) -> bool:
         print(f"parse error: {error}")
         return True
     findings = check_documents(docs) + check_modules(docs) + check_names(docs)
+    findings += check_symbols(docs)
     for finding in findings:
         print(finding)
     resources = sum(len(d.tree.get("resources", {})) for d in docs)
