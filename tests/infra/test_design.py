@@ -1,8 +1,10 @@
 """The resources infra/ deploys against design.md and the diagram.
 
 Every deployed type belongs to a component the diagram draws and design.md 1.8 lists,
-every resource with exportable logs or metrics has a diagnostic setting, and the role
-assignments are design.md 2.4's three, each on its one resource.
+every resource with exportable logs or metrics has a diagnostic setting, the role
+assignments are design.md 2.4's three, each on its one resource, and the settings the
+design names (SAS off, TLS 1.2, no public access, streaming, replicas, probes, Key Vault
+references, the NAT gateway as the only way out) are the ones deployed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from infra_testkit import ROOT, body, deployed_types
 
 # --- the resources against design.md and the diagram ----------------------------------
@@ -240,3 +243,100 @@ def test_a_broader_role_is_refused(trees: dict[str, Any]) -> None:
     variables["secretsUserRoleId"]["value"] = "b24988ac-6180-42a0-ab88-20f7382dd24c"  # Contributor
     problems = role_problems(broken)
     assert "role b24988ac-6180-42a0-ab88-20f7382dd24c is not one of design.md 2.4" in problems
+
+
+# --- the settings the issue and design.md name, one by one ------------------------------
+
+# (file, resource symbol, dotted path, value): each a sentence of design.md 1-2.
+DESIGN_SETTINGS = [
+    ("modules/eventhubs.bicep", "namespace", "sku.tier", "Standard"),
+    ("modules/eventhubs.bicep", "namespace", "properties.disableLocalAuth", True),
+    ("modules/eventhubs.bicep", "namespace", "properties.minimumTlsVersion", "1.2"),
+    ("modules/eventhubs.bicep", "namespace", "properties.publicNetworkAccess", "Disabled"),
+    ("modules/adx.bicep", "cluster", "identity.type", "SystemAssigned"),
+    ("modules/adx.bicep", "cluster", "properties.enableStreamingIngest", True),
+    ("modules/adx.bicep", "cluster", "properties.publicNetworkAccess", "Disabled"),
+    ("modules/adx.bicep", "apiViewer", "properties.role", "Viewer"),
+    ("modules/keyvault.bicep", "vault", "properties.enableRbacAuthorization", True),
+    ("modules/keyvault.bicep", "vault", "properties.enablePurgeProtection", True),
+    ("modules/keyvault.bicep", "vault", "properties.publicNetworkAccess", "Disabled"),
+    ("modules/containerapps.bicep", "environment", "properties.vnetConfiguration.internal", True),
+    ("modules/containerapps.bicep", "gateway", "identity.type", "UserAssigned"),
+    ("modules/containerapps.bicep", "api", "identity.type", "UserAssigned"),
+    ("modules/containerapps.bicep", "gateway", "properties.template.scale.minReplicas", 1),
+    ("modules/containerapps.bicep", "gateway", "properties.template.scale.maxReplicas", 1),
+    ("modules/containerapps.bicep", "api", "properties.template.scale.minReplicas", 2),
+    ("modules/containerapps.bicep", "api", "properties.configuration.ingress.external", False),
+]
+
+
+def setting(trees: dict[str, Any], file: str, symbol: str, path: str) -> Any:
+    value: Any = body(trees[file]["resources"][symbol]["config"])
+    for part in path.split("."):
+        value = value[part]
+    return value
+
+
+def test_the_designs_settings(trees: dict[str, Any]) -> None:
+    wrong = {
+        f"{file}:{symbol}.{path}": setting(trees, file, symbol, path)
+        for file, symbol, path, expected in DESIGN_SETTINGS
+        if setting(trees, file, symbol, path) != expected
+    }
+    assert wrong == {}
+
+
+def test_nat_gateway_is_the_apps_subnets_only_way_out(trees: dict[str, Any]) -> None:
+    subnets = setting(trees, "modules/network.bicep", "vnet", "properties.subnets")
+    apps = next(s for s in subnets if s["name"] == "apps")["properties"]
+    nat_id = apps["natGateway"]["id"]["operator"]["operands"]
+    assert (nat_id["operand_1"], nat_id["operand_2"]) == ("nat", "id")
+    assert apps["delegations"][0]["properties"]["serviceName"] == "Microsoft.App/environments"
+    rules = setting(trees, "modules/network.bicep", "appsNsg", "properties.securityRules")
+    last = max(rules, key=lambda r: r["properties"]["priority"])["properties"]
+    assert (last["access"], last["direction"], last["destinationAddressPrefix"]) == (
+        "Deny",
+        "Outbound",
+        "Internet",
+    )
+
+
+def app_container(trees: dict[str, Any], symbol: str) -> dict[str, Any]:
+    template = setting(trees, "modules/containerapps.bicep", symbol, "properties.template")
+    (container,) = template["containers"]
+    found: dict[str, Any] = container
+    return found
+
+
+@pytest.mark.parametrize(
+    ("symbol", "source"),
+    [
+        ("gateway", "apps/gateway/src/powerwatch_gateway/service.py"),
+        ("api", "api/src/powerwatch_api/controllers/health.py"),
+    ],
+)
+def test_probes_call_the_apps_health_routes(
+    trees: dict[str, Any], symbol: str, source: str
+) -> None:
+    probes = {p["type"]: p["httpGet"]["path"] for p in app_container(trees, symbol)["probes"]}
+    assert probes == {"Liveness": "/healthz", "Readiness": "/readyz"}
+    code = (ROOT / source).read_text(encoding="utf-8")
+    assert all(f'"{path}"' in code for path in probes.values())
+
+
+def test_gateway_tls_material_comes_from_key_vault(trees: dict[str, Any]) -> None:
+    config = setting(trees, "modules/containerapps.bicep", "gateway", "properties.configuration")
+    secrets = {s["name"]: s for s in config["secrets"]}
+    assert secrets, "no secrets"
+    for secret in secrets.values():
+        assert "value" not in secret
+        assert secret["keyVaultUrl"].startswith("${vaultUri}secrets/")
+        assert secret["identity"] == "gatewayIdentityId"
+    # The mounted files are the ones the gateway's settings point at.
+    volumes = setting(trees, "modules/containerapps.bicep", "gateway", "properties.template")
+    (tls,) = [v for v in volumes["volumes"] if v["storageType"] == "Secret"]
+    files = {s["path"] for s in tls["secrets"]}
+    assert {s["secretRef"] for s in tls["secrets"]} == set(secrets)
+    env = {e["name"]: e["value"] for e in app_container(trees, "gateway")["env"]}
+    pointed = {env[f"GATEWAY_DRIVER_{k}_FILE"].rsplit("/", 1)[1] for k in ("CA", "CERT", "KEY")}
+    assert pointed == files
