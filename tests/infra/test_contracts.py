@@ -8,13 +8,15 @@ against what the pipelines build.
 from __future__ import annotations
 
 import re
+import subprocess
 from typing import Any
 
 import pytest
 import yaml
-from infra_testkit import ROOT, module_params, resource, variables
+from infra_testkit import INFRA, ROOT, module_params, resource, variables
 from powerwatch_api.settings import Settings as ApiSettings
 from powerwatch_gateway import settings as gateway_settings
+from powerwatch_kusto.bundle import render_bundle
 from powerwatch_kusto.loader import load_schema
 
 # Read by azure-identity's DefaultAzureCredential (ManagedIdentityCredential), not by
@@ -143,3 +145,23 @@ def test_image_repositories_are_what_the_pipelines_build(trees: dict[str, Any]) 
     apps = module_params(trees, "apps")
     assert apps["gatewayRepository"] == "gatewayRepository"
     assert apps["apiRepository"] == "apiRepository"
+
+
+# --- the KQL bundle: built, not committed -------------------------------------------
+
+
+def test_schema_script_is_the_bundle_make_infra_build_writes(trees: dict[str, Any]) -> None:
+    loaded = trees["main.bicep"]["variables"]["schemaScript"]["value"]["function"]
+    assert loaded["type"] == "load_text_content"
+    built = (INFRA / loaded["parameters"]["file_path"]).resolve()
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    rule = makefile.split("\ninfra-build:", 1)[1].split("\n\n", 1)[0]
+    assert f"-m powerwatch_kusto.bundle -o {built.relative_to(ROOT).as_posix()}" in rule
+    # Built output only: ignored by git, so the KQL is committed once, in kusto/.
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", str(built)], cwd=ROOT, check=False
+    ).returncode
+    assert ignored == 0, f"{built} is not ignored by git"
+    # make test runs infra-build first; a stale bundle would deploy old KQL.
+    assert built.is_file(), "run `make infra-build` (make test does)"
+    assert built.read_text(encoding="utf-8") == render_bundle(load_schema())
