@@ -5,9 +5,13 @@
 @description('Name prefix of every resource')
 param prefix string
 
-@description('ADX cluster, Event Hubs namespace and the API app the rules watch')
+@description('ADX cluster the rules watch')
 param clusterId string
+
+@description('Event Hubs namespace the rules watch')
 param eventHubsNamespaceId string
+
+@description('The API app the rules watch')
 param apiAppId string
 
 @description('Action group the rules notify')

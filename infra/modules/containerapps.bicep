@@ -32,32 +32,46 @@ param apiRepository string
 @description('Image tag (or @sha256 digest suffix) to deploy')
 param imageTag string
 
-@description('Gateway identity: resource id, client id')
+@description('Resource id of the gateway identity')
 param gatewayIdentityId string
+
+@description('Client id of the gateway identity (AZURE_CLIENT_ID for DefaultAzureCredential)')
 param gatewayClientId string
 
-@description('API identity: resource id, client id')
+@description('Resource id of the API identity')
 param apiIdentityId string
+
+@description('Client id of the API identity (AZURE_CLIENT_ID for DefaultAzureCredential)')
 param apiClientId string
 
 @description('Key Vault URI holding the gateway\'s client certificate, key and Driver\'s CA')
 param vaultUri string
 
-@description('NFS spool share: server and share name')
+@description('NFS server of the spool share, <account>.file.core.windows.net')
 param spoolServer string
+
+@description('Spool share path, /<account>/<share>')
 param spoolShare string
 
-@description('Driver endpoint the gateway dials')
+@description('Driver\'s address the gateway dials')
 param driverHost string
+
+@description('Driver\'s TCP port')
 param driverPort int
+
+@description('Name or IP the gateway verifies in Driver\'s certificate')
 param driverServerName string
 
-@description('Event Hubs namespace host and hub the gateway sends to')
+@description('Event Hubs namespace host the gateway sends to, <name>.servicebus.windows.net')
 param eventHubsHost string
+
+@description('Event hub the gateway sends to')
 param eventHubName string
 
-@description('ADX cluster URI and database the API queries')
+@description('ADX cluster URI the API queries')
 param kustoUri string
+
+@description('ADX database the API queries')
 param kustoDatabase string
 
 @description('Entra ID audience (application id URI) of the API')
