@@ -15,7 +15,7 @@ NODE_STAMP := node_modules/.installed
 # Python packages of this repository, installed editable into the venv.
 LOCAL_PACKAGES := $(wildcard apps/gateway/pyproject.toml api/pyproject.toml kusto/pyproject.toml apps/local/pyproject.toml)
 # Typed sources (mypy --strict) and the Python that bandit scans.
-SRC_DIRS := $(wildcard apps/gateway/src apps/local/src api/src kusto/src tekton/runner tekton/checks)
+SRC_DIRS := $(wildcard apps/gateway/src apps/local/src api/src kusto/src tekton/runner tekton/checks infra/checks)
 # Debian packages the tests need (graphviz: diagrams; chromium: page tests;
 # buildah/podman/runc/mmdebstrap: real image builds; openssl: cert checks;
 # shellcheck: the Tekton Tasks' step scripts).
@@ -60,11 +60,15 @@ apt:  ## install the Debian packages the tests need (skips what is present)
 	bash scripts/ensure-apt.sh $(APT_PACKAGES)
 
 .PHONY: lock
-lock: venv  ## re-resolve requirements/*.in into lock.txt, then ci-tools.lock as its subset
+lock: venv  ## re-resolve requirements/*.in into lock.txt, ci-tools.lock (its subset), infra-tools.lock
 	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header -q \
-	  $(filter-out requirements/ci-tools.in,$(wildcard requirements/*.in)) -o requirements/lock.txt
+	  $(filter-out requirements/ci-tools.in requirements/infra-tools.in,$(wildcard requirements/*.in)) \
+	  -o requirements/lock.txt
 	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header -q \
 	  -c requirements/lock.txt requirements/ci-tools.in -o requirements/ci-tools.lock
+	@# checkov pins versions that clash with lock.txt: the infra tools are locked on their own.
+	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header -q \
+	  requirements/infra-tools.in -o requirements/infra-tools.lock
 
 .PHONY: up
 up: venv  ## start the platform locally (driver-sim -> gateway -> ingestion -> API + live page)
@@ -75,10 +79,10 @@ lint: venv  ## ruff, format check, mypy, bandit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(if $(SRC_DIRS),$(BIN)/mypy $(SRC_DIRS))
-	$(BIN)/bandit -q -c pyproject.toml -r $(wildcard apps api kusto bench tests tekton)
+	$(BIN)/bandit -q -c pyproject.toml -r $(wildcard apps api kusto bench tests tekton infra)
 
 .PHONY: test
-test: apt venv node lint actionlint  ## run every test (installs everything first)
+test: apt venv node lint actionlint infra-venv infra-build  ## run every test (installs everything first)
 	$(BIN)/pytest
 
 .PHONY: actionlint
@@ -194,3 +198,29 @@ local-test: venv apt  ## local ingestion, the one-command stack, the live page (
 
 bench-freshness: venv  ## simulator -> event visible through the API, p50/p99 at 10 and 1,000 devices
 	$(PY) bench/bench_freshness.py
+
+# --- infra ---
+# Bicep for the Azure design (infra/, docs/deploy.md). No Bicep CLI or Azure here: the
+# checks are pycep-parser, checkov and Microsoft's azure-mgmt-* models (tests/infra), run
+# from .venv-infra, a venv of its own because checkov's pins clash with lock.txt.
+INFRA_VENV := .venv-infra
+INFRA_STAMP := $(INFRA_VENV)/.installed
+INFRA_PY := $(INFRA_VENV)/bin/python
+
+$(INFRA_STAMP): requirements/infra-tools.lock
+	flock .venv-infra.lock bash -euc '\
+	  [ -x $(INFRA_PY) ] || $(PYTHON) -m venv $(INFRA_VENV); \
+	  $(INFRA_PY) $(PIP_LOCKED) -r requirements/infra-tools.lock 2> >(grep -v "^WARNING: Location" >&2); \
+	  $(INFRA_PY) -m pip check; \
+	  touch $(INFRA_STAMP)'
+
+.PHONY: infra-venv infra-build infra-check
+infra-venv: $(INFRA_STAMP)  ## create .venv-infra from requirements/infra-tools.lock (checkov, pycep, SDKs)
+
+infra-build: venv  ## the IaC build step: the merged KQL that main.bicep loads (infra/build/powerwatch.kql)
+	$(PY) -m powerwatch_kusto.bundle -o infra/build/powerwatch.kql
+
+infra-check: infra-venv infra-build  ## parse (pycep), SDK types, checkov over infra/
+	PYTHONPATH=infra/checks $(INFRA_PY) -m bicepcheck parse infra
+	PYTHONPATH=infra/checks $(INFRA_PY) -m bicepcheck types infra
+	$(INFRA_VENV)/bin/checkov --framework bicep --skip-download --compact --quiet -d infra

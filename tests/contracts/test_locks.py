@@ -25,6 +25,8 @@ SUBSET_LOCKS = {
     "api/requirements-build.lock": "make api-lock",
     "requirements/ci-tools.lock": "make lock",
 }
+# Locks resolved on their own (their tools' pins clash with lock.txt), still hash-pinned.
+INDEPENDENT_LOCKS = {"requirements/infra-tools.lock": "requirements/infra-tools.in"}
 # app folder -> its two image locks
 APPS = {"apps/gateway": "make gateway-lock", "api": "make api-lock"}
 
@@ -46,7 +48,7 @@ def unhashed_blocks(path: Path) -> list[str]:
     return [b.splitlines()[0] for b in blocks if b.strip() and "--hash=sha256:" not in b]
 
 
-@pytest.mark.parametrize("lock", ["requirements/lock.txt", *SUBSET_LOCKS])
+@pytest.mark.parametrize("lock", ["requirements/lock.txt", *SUBSET_LOCKS, *INDEPENDENT_LOCKS])
 def test_every_pin_carries_a_hash(lock: str) -> None:
     assert len(pins(ROOT / lock)) > 1
     assert unhashed_blocks(ROOT / lock) == []
@@ -76,3 +78,12 @@ def test_ci_tools_lock_covers_its_inputs() -> None:
     for spec in (line.split("#")[0].strip() for line in inputs):
         if spec:
             assert requirement_name(spec) in tools, f"{spec} missing: run `make lock`"
+
+
+@pytest.mark.parametrize(("lock", "source"), INDEPENDENT_LOCKS.items())
+def test_independent_lock_covers_its_inputs(lock: str, source: str) -> None:
+    locked = pins(ROOT / lock)
+    inputs = (ROOT / source).read_text(encoding="utf-8").splitlines()
+    for spec in (line.split("#")[0].strip() for line in inputs):
+        if spec:
+            assert requirement_name(spec) in locked, f"{spec} missing: run `make lock`"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ["docs/README.md", "docs/design.md", "docs/assumptions.md"]
+DOCS = ["docs/README.md", "docs/design.md", "docs/assumptions.md", "docs/deploy.md"]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
