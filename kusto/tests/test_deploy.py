@@ -64,7 +64,7 @@ def stage_of(command: str) -> str:
         return "functions"
     if command.startswith(".alter table"):
         return "policies"
-    if command.startswith(".create ifnotexists materialized-view"):
+    if command.startswith(".create-or-alter materialized-view"):
         return "views"
     return "view-policies"
 
@@ -75,7 +75,7 @@ def test_deploy_runs_every_command_in_dependency_order(schema: KustoSchema) -> N
     commands = [q for _, q in client.calls]
     assert all(db == "powerwatch" for db, _ in client.calls)
     # + the managed-identity policy first and one cache clear per streaming table last.
-    assert len(schema.scripts) == 41
+    assert len(schema.scripts) == 38
     assert len(commands) == len(schema.scripts) + 2
     order = ["database", "tables", "views", "view-policies", "functions", "policies"]
     order.append("streaming-cache")
@@ -99,8 +99,18 @@ def test_every_command_is_idempotent(schema: KustoSchema) -> None:
             ".create-or-alter function",
             ".alter table",
             ".alter materialized-view",
-            ".create ifnotexists",
+            ".create-or-alter materialized-view",
         }, head
+
+
+def test_views_are_created_or_altered_without_backfill(schema: KustoSchema) -> None:
+    # Without backfill a view is created empty and queryable at once, so no `.create
+    # async` and no wait on `.show operations` is needed (materialized-view-create);
+    # `.create-or-alter` brings an edited query to a cluster that has the view
+    # (materialized-view-create-or-alter).
+    for view in schema.views.values():
+        assert view.script.command.startswith(".create-or-alter materialized-view with (")
+        assert "backfill" not in view.script.command
 
 
 def test_dry_run_prints_and_runs_nothing(
@@ -118,7 +128,7 @@ def test_dry_run_prints_and_runs_nothing(
     )
     out = capsys.readouterr().out
     assert "[tables] kusto/tables/RawReadings.kql: .create-merge table RawReadings (" in out
-    assert "would apply 43 commands" in out
+    assert "would apply 40 commands" in out
 
 
 def test_failure_names_the_file_and_command(
@@ -175,7 +185,7 @@ def test_plan_without_identity_policy(capsys: pytest.CaptureFixture[str]) -> Non
     assert deploy_main(argv) == 0
     out = capsys.readouterr().out
     assert "managed_identity" not in out
-    assert "would apply 42 commands" in out
+    assert "would apply 39 commands" in out
 
 
 def test_dry_run_ends_with_the_data_connection_spec(
