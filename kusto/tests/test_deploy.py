@@ -35,14 +35,33 @@ def node_statuses(*statuses: str) -> KustoResponseDataSetV1:
     )
 
 
-class RecordingClient:
-    """Stands in for KustoClient.execute_mgmt; optionally fails on one command, and
-    answers cache clears with the node statuses queued in `clears` (else all Succeeded)."""
+def shown_views(views: dict[str, str]) -> KustoResponseDataSetV1:
+    """What a cluster answers to `.show materialized-views` (Name, Query, ... per view)."""
+    columns = [
+        {"ColumnName": name, "DataType": "String", "ColumnType": "string"}
+        for name in ("Name", "SourceTable", "Query")
+    ]
+    rows = [[name, "PowerEvents", query] for name, query in views.items()]
+    return KustoResponseDataSetV1(
+        {"Tables": [{"TableName": "Table_0", "Columns": columns, "Rows": rows}]}
+    )
 
-    def __init__(self, fail_on: str | None = None, clears: list[tuple[str, ...]] | None = None):
+
+class RecordingClient:
+    """Stands in for KustoClient.execute_mgmt; optionally fails on one command, answers
+    cache clears with the node statuses queued in `clears` (else all Succeeded) and
+    `.show materialized-views` with the views in `views` (name -> query)."""
+
+    def __init__(
+        self,
+        fail_on: str | None = None,
+        clears: list[tuple[str, ...]] | None = None,
+        views: dict[str, str] | None = None,
+    ):
         self.calls: list[tuple[str, str]] = []
         self.fail_on = fail_on
         self.clears = list(clears or [])
+        self.views = dict(views or {})
 
     def execute_mgmt(self, database: str, query: str) -> Any:
         if self.fail_on and self.fail_on in query:
@@ -50,6 +69,8 @@ class RecordingClient:
         self.calls.append((database, query))
         if query.startswith(".clear"):
             return node_statuses(*(self.clears.pop(0) if self.clears else ("Succeeded",) * 2))
+        if query == ".show materialized-views":
+            return shown_views(self.views)
         return None
 
 
@@ -64,7 +85,7 @@ def stage_of(command: str) -> str:
         return "functions"
     if command.startswith(".alter table"):
         return "policies"
-    if command.startswith(".create ifnotexists materialized-view"):
+    if command.startswith((".create-or-alter materialized-view", ".show materialized-views")):
         return "views"
     return "view-policies"
 
@@ -74,9 +95,12 @@ def test_deploy_runs_every_command_in_dependency_order(schema: KustoSchema) -> N
     deploy(schema, client, "powerwatch", out=io.StringIO())
     commands = [q for _, q in client.calls]
     assert all(db == "powerwatch" for db, _ in client.calls)
-    # + the managed-identity policy first and one cache clear per streaming table last.
-    assert len(schema.scripts) == 41
-    assert len(commands) == len(schema.scripts) + 2
+    # + the managed-identity policy first, the view drift check before the first view and
+    # one cache clear per streaming table last.
+    assert len(schema.scripts) == 38
+    assert len(commands) == len(schema.scripts) + 3
+    first_view = next(i for i, c in enumerate(commands) if "materialized-view " in c)
+    assert commands[first_view - 1] == ".show materialized-views"
     order = ["database", "tables", "views", "view-policies", "functions", "policies"]
     order.append("streaming-cache")
     stages = [order.index(stage_of(c)) for c in commands]
@@ -99,8 +123,18 @@ def test_every_command_is_idempotent(schema: KustoSchema) -> None:
             ".create-or-alter function",
             ".alter table",
             ".alter materialized-view",
-            ".create ifnotexists",
+            ".create-or-alter materialized-view",
         }, head
+
+
+def test_views_are_created_or_altered_without_backfill(schema: KustoSchema) -> None:
+    # Without backfill a view is created empty and queryable at once, so no `.create
+    # async` and no wait on `.show operations` is needed (materialized-view-create);
+    # `.create-or-alter` brings an edited query to a cluster that has the view
+    # (materialized-view-create-or-alter).
+    for view in schema.views.values():
+        assert view.script.command.startswith(".create-or-alter materialized-view with (")
+        assert "backfill" not in view.script.command
 
 
 def test_dry_run_prints_and_runs_nothing(
@@ -118,7 +152,7 @@ def test_dry_run_prints_and_runs_nothing(
     )
     out = capsys.readouterr().out
     assert "[tables] kusto/tables/RawReadings.kql: .create-merge table RawReadings (" in out
-    assert "would apply 43 commands" in out
+    assert "would apply 41 commands" in out
 
 
 def test_failure_names_the_file_and_command(
@@ -175,7 +209,7 @@ def test_plan_without_identity_policy(capsys: pytest.CaptureFixture[str]) -> Non
     assert deploy_main(argv) == 0
     out = capsys.readouterr().out
     assert "managed_identity" not in out
-    assert "would apply 42 commands" in out
+    assert "would apply 40 commands" in out
 
 
 def test_dry_run_ends_with_the_data_connection_spec(
@@ -207,9 +241,10 @@ def test_generated_commands_pass_the_analyzer(schema: KustoSchema) -> None:
     ):
         pytest.skip("node or @kusto/language-service-next missing: run `make node`")
     # "Powerwatch": the database the analyzer's symbol table names (analysis.py).
-    generated = {f"{s.stage}: {s.command}": s.command for s in plan(schema, "Powerwatch")}
-    generated = {k: v for k, v in generated.items() if k.startswith(("database", "streaming"))}
-    assert len(generated) == 2
+    # The commands deploy.py writes itself (the .kql files are checked in test_analyzer).
+    steps = [s for s in plan(schema, "Powerwatch") if s.source == "deploy.py"]
+    generated = {f"{s.stage}: {s.command}": s.command for s in steps}
+    assert [s.stage for s in steps] == ["database", "views", "streaming-cache"]
     controls = {
         # The two-word spelling is refused ("Expected: streamingingestion"), and so is an
         # unknown table: the analyzer checks these commands, not only their first word.
@@ -235,3 +270,28 @@ def test_bundle_has_banners_and_every_command(schema: KustoSchema, tmp_path: Pat
     out = tmp_path / "build" / "powerwatch.kql"
     assert bundle_main(["-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == text
+
+
+def test_an_alterable_view_change_deploys(schema: KustoSchema) -> None:
+    # Same group-by, other operators: `.create-or-alter` applies it (materialized-view-alter).
+    old = "PowerEvents | where PowerW > 0 | summarize take_any(*) by DeviceId, Timestamp, ReadingId"
+    client = RecordingClient(views={"PowerEventsDeduped": old, "SomethingElse": "T | count"})
+    deploy(schema, client, "db", out=io.StringIO())
+    assert any(q.startswith(".create-or-alter materialized-view") for _, q in client.calls)
+
+
+def test_a_changed_group_by_stops_the_deploy_and_says_what_to_do(schema: KustoSchema) -> None:
+    # "Changes to the materialized view group by expressions aren't supported"
+    # (materialized-view-alter): the old view keyed on ReadingId alone.
+    client = RecordingClient(
+        views={"PowerEventsDeduped": "PowerEvents\n| summarize take_any(*) by ReadingId"}
+    )
+    with pytest.raises(DeployError) as caught:
+        deploy(schema, client, "db", out=io.StringIO())
+    message = str(caught.value)
+    assert "PowerEventsDeduped: the cluster's view groups by (ReadingId)" in message
+    assert "by (DeviceId, Timestamp, ReadingId)" in message
+    assert ".drop materialized-view PowerEventsDeduped" in message
+    assert ".show operations" in message
+    # Nothing of the views or later stages was touched.
+    assert not any("materialized-view " in q for _, q in client.calls)

@@ -53,8 +53,9 @@ def test_call_query_declares_every_parameter(schema: KustoSchema) -> None:
 
 
 def test_views_and_policies(schema: KustoSchema) -> None:
-    assert set(schema.views) == {"PowerEventsDeduped", "PowerPerMinute", "RawReadingsDeduped"}
-    assert schema.views["RawReadingsDeduped"].source == "RawReadings"
+    assert set(schema.views) == {"PowerEventsDeduped", "LatestValidReadings"}
+    assert schema.views["LatestValidReadings"].source == "RawReadings"
+    assert schema.views["PowerEventsDeduped"].lookback == "7d"
     assert [(p.table, p.query) for p in schema.update_policies] == [
         ("PowerEvents", "DetectPowerEvents()"),
         ("PowerMinutes", "AggregatePowerMinutes()"),
@@ -73,4 +74,16 @@ def test_function_cycle_is_refused(tmp_path: Path) -> None:
     (tmp_path / "A.kql").write_text(".create-or-alter function A() { B() }\n")
     (tmp_path / "B.kql").write_text(".create-or-alter function B() { A() }\n")
     with pytest.raises(ScriptError, match="cycle"):
+        load_schema(tmp_path)
+
+
+def test_backfill_without_async_is_refused(tmp_path: Path) -> None:
+    # materialized-view-create: with backfill "the create command must be async".
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views" / "V.kql").write_text(
+        ".create-or-alter materialized-view with (backfill = true) V on table T\n"
+        "{\n    T | summarize count() by K\n}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScriptError, match=r"backfill = true needs `\.create async`"):
         load_schema(tmp_path)

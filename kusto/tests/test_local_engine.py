@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
+import shutil
 import threading
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -15,6 +18,7 @@ from powerwatch_kusto import (
     LocalKusto,
     QueryError,
     StorageError,
+    load_schema,
 )
 
 from .conftest import NOW, T0, reading
@@ -223,10 +227,13 @@ def test_bad_batch_stores_nothing(kusto: LocalKusto) -> None:
     assert kusto.query("RawReadings | count").rows == [(0,)]
 
 
-def test_failing_update_policy_rolls_back_the_whole_batch(schema: KustoSchema) -> None:
+def test_failing_transactional_policy_rolls_back_the_whole_batch(schema: KustoSchema) -> None:
     engine = LocalKusto(schema=schema)
-    table, _ = engine._policies[0]
-    engine._policies[0] = (table, "SELECT no_such_column FROM RawReadings")
+    index = next(i for i, p in enumerate(engine._policies) if p.table == "PowerEvents")
+    assert engine._policies[index].transactional
+    engine._policies[index] = dataclasses.replace(
+        engine._policies[index], sql="SELECT no_such_column FROM RawReadings"
+    )
     with pytest.raises(IngestError, match="nothing stored"):
         engine.ingest([reading(0, current=30.0)])
     counts = [engine.query(f"{t} | count").rows[0][0] for t in schema.tables]
@@ -242,22 +249,113 @@ def test_dedup_views_read_by_functions_are_their_source(
     kusto.ingest([reading(1, current=30.0)])  # a re-sent copy, skipped at ingest
     view = kusto.query("PowerEventsDeduped | project ReadingId | sort by ReadingId asc")
     assert view.rows == [("drv-01:0",), ("drv-01:1",)]
-    # Kusto's column order for `summarize take_any(*) by ReadingId`: the key first.
+    # Kusto's column order for `summarize take_any(*) by DeviceId, Timestamp, ReadingId`:
+    # the keys first, in order.
     columns = kusto.query("PowerEventsDeduped | take 1").columns
-    assert columns[0] == "ReadingId"
+    assert columns[:3] == ("DeviceId", "Timestamp", "ReadingId")
     assert sorted(columns) == sorted(schema.tables["PowerEvents"].column_names)
-    # A view no stored function reads is not reproduced (as before: ADX only).
-    with pytest.raises(QueryError):
-        kusto.query("RawReadingsDeduped | count")
+
+
+def test_every_view_a_function_reads_is_reproduced(kusto: LocalKusto, schema: KustoSchema) -> None:
+    for name in schema.views:
+        assert kusto.query(f"{name} | count").rows == [(0,)], name
+
+
+def test_latest_view_is_arg_max_of_the_valid_readings(
+    kusto: LocalKusto, schema: KustoSchema
+) -> None:
+    # LatestValidReadings repeats ClassifyReadings' rule in its own filter (a view reads
+    # its table directly); here the two must agree: per device, the row of greatest
+    # Timestamp among ValidReadings(), late arrivals and invalid readings included.
+    kusto.ingest(
+        [
+            reading(5, device="drv-01"),
+            reading(9, device="drv-01", voltage=math.nan),  # newest, but invalid
+            reading(2, device="drv-02", current=30.0),
+            reading(4, device="drv-03", current=math.inf),  # only an invalid reading
+        ]
+    )
+    kusto.ingest([reading(1, device="drv-02"), reading(3, device="drv-01")])  # late, older
+    expected = kusto.query(
+        "ValidReadings() | summarize arg_max(Timestamp, ReadingId, PowerW, ThresholdW) by DeviceId"
+        " | sort by DeviceId asc"
+    ).as_dicts()
+    latest = kusto.query(schema.call_query("LatestReadings") + " | sort by DeviceId asc").as_dicts()
+    assert [(r["DeviceId"], r["ReadingId"]) for r in latest] == [
+        ("drv-01", "drv-01:5"),
+        ("drv-02", "drv-02:2"),
+    ]
+    assert [{k: r[k] for k in e} for r, e in zip(latest, expected, strict=True)] == expected
+    columns = kusto.query("LatestValidReadings | take 1").columns
+    assert columns[:2] == ("DeviceId", "Timestamp")  # Kusto's order for arg_max(Timestamp, *)
+
+
+def _schema_with(tmp_path: Path, function: str, old: str, new: str) -> KustoSchema:
+    """The repository's .kql files with one function edited (a bad function deploy)."""
+    root = tmp_path / "kusto"
+    shutil.copytree(Path(load_schema().root), root, ignore=shutil.ignore_patterns("tests", "src"))
+    path = root / "functions" / f"{function}.kql"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return load_schema(root)
+
+
+def test_failing_non_transactional_policy_loses_only_its_own_target(tmp_path: Path) -> None:
+    # PowerMinutes' policy is not transactional: when its query fails at ingestion (here
+    # a function whose output no longer fits the target's column types), ADX ingests the
+    # batch into the source and the other targets and the ingestion succeeds
+    # (update-policy, Transactional settings); only PowerMinutes misses the batch.
+    broken = _schema_with(
+        tmp_path,
+        "AggregatePowerMinutes",
+        "Readings = count()",
+        'Readings = strcat("n", tostring(count()))',
+    )
+    with LocalKusto(schema=broken) as engine:
+        result = engine.ingest([reading(0, current=30.0), reading(1), reading(2, voltage=math.nan)])
+        assert result.raw == 3
+        assert result.events == 1
+        assert result.quarantined == 1
+        assert set(result.failures) == {"PowerMinutes"}
+        assert "PowerMinutes" not in result.targets
+        counts = {t: engine.query(f"{t} | count").rows[0][0] for t in broken.tables}
+        assert counts == {
+            "RawReadings": 3,
+            "PowerEvents": 1,
+            "QuarantinedReadings": 1,
+            "PowerMinutes": 0,
+        }
+        # The next batch is stored the same way; nothing of the first is replayed twice.
+        assert engine.ingest([reading(3)]).raw == 1
+        assert engine.query("RawReadings | count").rows == [(4,)]
+
+
+def test_failing_transactional_policy_in_a_function_stores_nothing(tmp_path: Path) -> None:
+    # The detection policy is transactional: a bad detection deploy fails the ingestion,
+    # so data reaches neither RawReadings nor any target (replay: docs/design.md 3.1).
+    broken = _schema_with(
+        tmp_path,
+        "DetectPowerEvents",
+        "| extend ExcessW = PowerW - ThresholdW",
+        '| extend ExcessW = strcat("x", DeviceId)',
+    )
+    with LocalKusto(schema=broken) as engine:
+        with pytest.raises(IngestError, match="nothing stored"):
+            engine.ingest([reading(0, current=30.0), reading(1)])
+        counts = [engine.query(f"{t} | count").rows[0][0] for t in broken.tables]
+        assert counts == [0, 0, 0, 0]
 
 
 def test_a_batch_that_would_duplicate_a_deduped_key_stores_nothing(schema: KustoSchema) -> None:
     # The unique index under PowerEventsDeduped turns "no duplicates reach PowerEvents"
     # into a checked invariant: a policy fanning a reading out twice fails the batch.
     engine = LocalKusto(schema=schema)
-    index = next(i for i, (t, _) in enumerate(engine._policies) if t == "PowerEvents")
-    table, sql = engine._policies[index]
-    engine._policies[index] = (table, f"{sql} UNION ALL {sql}")
+    index = next(i for i, p in enumerate(engine._policies) if p.table == "PowerEvents")
+    sql = engine._policies[index].sql
+    engine._policies[index] = dataclasses.replace(
+        engine._policies[index], sql=f"{sql} UNION ALL {sql}"
+    )
     with pytest.raises(IngestError, match="nothing stored"):
         engine.ingest([reading(0, current=30.0)])
     assert [engine.query(f"{t} | count").rows[0][0] for t in schema.tables] == [0, 0, 0, 0]

@@ -139,3 +139,24 @@ def test_parameters_must_match_the_declaration(endpoint: KustoRestEndpoint) -> N
     with pytest.raises(StoreQueryError, match="do not match"):
         run(kusto_store(endpoint), queries.CRITICAL_EVENTS, {"fromTime": NOW})
     assert endpoint.requests == []
+
+
+def test_a_result_over_the_cap_is_refused_not_cut(endpoint: KustoRestEndpoint) -> None:
+    # ADX answers a result over `truncationmaxrecords` with 200, the first rows and a
+    # partial query failure in the stream; the client raises KustoMultiApiError while it
+    # parses the rows, so the store must name the cap instead of returning a cut list.
+    settings = StoreSettings(
+        cluster_url=endpoint.url,
+        database="powerwatch",
+        kusto_auth="none",
+        request_timeout_s=10,
+        max_attempts=3,
+    )
+    capped = KustoStore(settings, max_result_rows=2, backoff_base_s=0.01)
+    with pytest.raises(StoreQueryError, match=r"more than 2 rows \(the result cap\)") as caught:
+        run(capped, queries.CRITICAL_EVENTS, {**EVENTS_PARAMS, "maxRows": 5})
+    assert type(caught.value.__cause__).__name__ == "KustoMultiApiError"
+    assert len(endpoint.requests) == 1  # permanent: not retried
+    # At the cap exactly, nothing is cut and the rows come back.
+    exact = KustoStore(settings, max_result_rows=3, backoff_base_s=0.01)
+    assert len(run(exact, queries.CRITICAL_EVENTS, EVENTS_PARAMS)) == 3

@@ -51,3 +51,35 @@ def test_errors_use_the_kusto_envelope(engine: LocalKusto) -> None:
         assert response.status_code == 400
         assert response.json()["error"]["@permanent"] is True
     assert "not declared" in undeclared.json()["error"]["@message"]
+
+
+def test_a_result_over_truncationmaxrecords_is_a_partial_failure(engine: LocalKusto) -> None:
+    # As the service answers (partial-query-failures, query-limits): 200, the first
+    # `truncationmaxrecords` rows, then the failure bag in the rows ("InData") and in
+    # DataSetCompletion.
+    csl = "range x from 1 to 5 step 1"
+    properties = json.dumps({"Options": {"truncationmaxrecords": 3}, "Parameters": {}})
+    with KustoRestEndpoint(engine, "powerwatch") as endpoint:
+        response = post(endpoint, {"db": "powerwatch", "csl": csl, "properties": properties})
+        at_cap = post(
+            endpoint,
+            {
+                "db": "powerwatch",
+                "csl": csl,
+                "properties": json.dumps({"Options": {"truncationmaxrecords": 5}}),
+            },
+        ).json()
+    assert response.status_code == 200
+    frames = response.json()
+    primary = next(f for f in frames if f.get("TableKind") == "PrimaryResult")
+    *rows, failure = primary["Rows"]
+    assert rows == [[1], [2], [3]]
+    [error] = failure["OneApiErrors"]
+    assert error["error"]["code"] == "LimitsExceeded"
+    assert "E_QUERY_RESULT_SET_TOO_LARGE" in error["error"]["@message"]
+    assert error["error"]["@permanent"] is True
+    completion = frames[-1]
+    assert completion["FrameType"] == "DataSetCompletion"
+    assert completion["HasErrors"] is True
+    assert completion["OneApiErrors"] == failure["OneApiErrors"]
+    assert at_cap[-1]["HasErrors"] is False  # exactly at the cap: nothing was cut

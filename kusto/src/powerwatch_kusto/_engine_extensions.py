@@ -18,8 +18,16 @@ upstream still lacks it — the day it does not, the extension goes):
    is a timespan literal, and renders a parameter through its numeric path, which fails
    when the query runs. A size that is statically a timespan renders as the literal one
    does.
+4. `bag[key]` with a runtime *string* key — Kusto looks a property up by name
+   (`dynamic({"a": 1})["a"]`, and the same with a column as the key); an integer key
+   indexes an array. duckdb-kql renders every runtime index as an array position
+   (`key < 0`), which does not bind for a string column. The per-device threshold bag
+   (`DeviceThresholds()[DeviceId]`, read by the detection policy) needs the lookup: a
+   runtime index renders as a property path when its value is a string and as the
+   array position otherwise (https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic,
+   "Dynamic object accessors").
 
-2. and 3. replace three of duckdb-kql's internal functions, which is why `apply()` first
+2., 3. and 4. replace four of duckdb-kql's internal functions, which is why `apply()` first
 checks the installed release is the one they were written and tested against
 (`TESTED_VERSION`): on any other it refuses with a clear message instead of patching
 blind.
@@ -83,6 +91,7 @@ def apply() -> None:
         _add_strcmp()
         _allow_take_expression()
         _bin_by_timespan_parameter()
+        _index_by_string_key()
         _applied = True
 
 
@@ -166,3 +175,31 @@ def _bin_by_timespan_parameter() -> None:
 
 def _is_timespan_parameter(node: Any, ir: Any) -> bool:
     return isinstance(node, ir.Parameter) and node.kind == "timespan"
+
+
+def _index_by_string_key() -> None:
+    from duckdb_kql import translate as translate_module
+
+    original = translate_module.render_path
+
+    def render_path(node: Any) -> str:
+        if translate_module._static_path(node.steps) is not None:
+            return str(original(node))  # a literal path: upstream's one json_extract
+        sql = translate_module.render_expr(node.base)
+        for step in node.steps:
+            if step.name is not None:
+                key = translate_module._json_path_key(step.name)
+                sql = f"json_extract({sql}, {translate_module.quote_string('$.' + key)})"
+                continue
+            idx = translate_module.render_expr(step.index)
+            # Both branches must bind for either key type: no `<` on the key itself.
+            position = f"TRY_CAST({idx} AS BIGINT)"
+            frag = (
+                f"CASE WHEN typeof({idx}) = 'VARCHAR' THEN '$.' || CAST(to_json({idx}) AS VARCHAR) "
+                f"WHEN {position} < 0 THEN '$[#' || CAST({position} AS VARCHAR) || ']' "
+                f"ELSE '$[' || CAST({position} AS VARCHAR) || ']' END"
+            )
+            sql = f"json_extract({sql}, {frag})"
+        return sql
+
+    translate_module.render_path = render_path

@@ -3,11 +3,14 @@
     python -m powerwatch_kusto.deploy --cluster https://<c>.<region>.kusto.windows.net \
         --database powerwatch [--dry-run]
 
-Order: the database's managed-identity policy -> tables (+ mapping) -> materialized
-views -> view policies -> functions (callees first; they may read views) -> table
-policies -> clear the streaming-ingestion schema cache of every streaming table. Every
-command is idempotent, so a re-run is safe. The dry run ends with the data connection
-and cluster settings the IaC must set (not Kusto commands). Credentials:
+Order: the database's managed-identity policy -> tables (+ mapping) -> a drift check of
+the materialized views already on the cluster (`.show materialized-views`: a group-by
+change cannot be altered, so deploy stops and says what to do) -> materialized views
+(`.create-or-alter`, no backfill, so nothing to wait for) -> view policies -> functions
+(callees first; they may read views) -> table policies -> clear the streaming-ingestion
+schema cache of every streaming table. Every command is idempotent, so a re-run is safe.
+The dry run ends with the data connection and cluster settings the IaC must set (not
+Kusto commands). Credentials:
 azure.identity.DefaultAzureCredential (CLI login, managed or workload identity).
 """
 
@@ -48,6 +51,8 @@ class Step:
     #: say to repeat it "until successful and all rows in the command output indicate
     #: success" (streaming-ingestion-schema-changes).
     until_all_nodes_succeed: bool = False
+    #: `.show materialized-views`: compared with the files before any view is touched.
+    view_drift_check: bool = False
 
 
 def identity_policy_command(database: str, object_id: str = "system") -> str:
@@ -74,7 +79,17 @@ def plan(schema: KustoSchema, database: str, identity: str | None = "system") ->
     steps = []
     if identity is not None:
         steps.append(Step("database", "deploy.py", identity_policy_command(database, identity)))
-    steps += [Step(s.stage, _shown(schema, s.path), s.command) for s in schema.scripts]
+    scripts = [Step(s.stage, _shown(schema, s.path), s.command) for s in schema.scripts]
+    first_view = next((i for i, s in enumerate(scripts) if s.stage == "views"), len(scripts))
+    if schema.views:
+        # `.create-or-alter materialized-view` brings an edited query to an existing view,
+        # but "changes to the materialized view group by expressions aren't supported"
+        # (materialized-view-alter, limitations): find those before changing anything.
+        scripts.insert(
+            first_view,
+            Step("views", "deploy.py", ".show materialized-views", view_drift_check=True),
+        )
+    steps += scripts
     # Nodes cache the schema of streaming tables, update policies included; without the
     # clear, streaming ingestion may run the old policy for minutes after the deploy
     # (https://learn.microsoft.com/kusto/management/data-ingestion/streaming-ingestion-schema-changes).
@@ -88,6 +103,38 @@ def plan(schema: KustoSchema, database: str, identity: str | None = "system") ->
         for table in streaming_tables(schema)
     ]
     return steps
+
+
+def group_by_keys(query: str) -> tuple[str, ...]:
+    """The group-by expressions of a view query (its last `summarize ... by ...`)."""
+    summarize = query.rsplit("summarize", 1)[-1]
+    _, by, keys = summarize.rpartition(" by ")
+    if not by:
+        return ()
+    return tuple(" ".join(k.split()) for k in keys.split(","))
+
+
+def view_drift(schema: KustoSchema, response: Any) -> list[str]:
+    """What `.create-or-alter materialized-view` cannot apply to the views on the cluster."""
+    problems = []
+    for row in response.primary_results[0]:
+        name = str(row["Name"])
+        view = schema.views.get(name)
+        if view is None:
+            continue
+        deployed, wanted = group_by_keys(str(row["Query"])), group_by_keys(view.query)
+        if deployed != wanted:
+            problems.append(
+                f"{name}: the cluster's view groups by ({', '.join(deployed)}), "
+                f"{view.script.path.name} by ({', '.join(wanted)}); a group-by change cannot "
+                f"be altered (materialized-view-alter). Run `.drop materialized-view {name}` "
+                f"(its data goes; the source table keeps the rows) and deploy again; to "
+                f"rebuild its history instead, create it once with `.create async "
+                f"materialized-view with (backfill = true) ...` and wait for `.show "
+                f"operations <OperationId>` to report Completed before deploying "
+                f"(kusto/README.md, Changing a view)"
+            )
+    return problems
 
 
 def deploy(
@@ -110,7 +157,7 @@ def deploy(
         else:
             if client is None:
                 raise DeployError("no client: pass one, or use dry_run")
-            _run(client, database, step, sleep)
+            _run(client, database, step, sleep, schema)
         applied.append(step)
     if dry_run:
         spec = json.dumps(data_connection_spec(schema), indent=2)
@@ -119,7 +166,11 @@ def deploy(
 
 
 def _run(
-    client: ManagementClient, database: str, step: Step, sleep: Callable[[float], None]
+    client: ManagementClient,
+    database: str,
+    step: Step,
+    sleep: Callable[[float], None],
+    schema: KustoSchema,
 ) -> None:
     first_line = step.command.splitlines()[0][:120]
     for attempt in range(1, CLEAR_ATTEMPTS + 1):
@@ -127,6 +178,11 @@ def _run(
             response = client.execute_mgmt(database, step.command)
         except Exception as error:  # the SDK raises several unrelated types
             raise DeployError(f"{step.source}: command failed: {first_line}: {error}") from error
+        if step.view_drift_check:
+            problems = view_drift(schema, response)
+            if problems:
+                raise DeployError("; ".join(problems))
+            return
         if not step.until_all_nodes_succeed:
             return
         failed = _failed_nodes(response)

@@ -46,7 +46,9 @@ _FUNCTION_HEAD = re.compile(r"^(\w+)\s*\((.*?)\)\s*\{(.*)\}\s*$", re.S)
 _POLICY = re.compile(
     r"^\.alter(?:-merge)?\s+(table|materialized-view)\s+(\w+)\s+policy\s+(\w+)\s+(.*)$", re.S
 )
-_VIEW = re.compile(r"^\.create\s+(?:async\s+)?(?:ifnotexists\s+)?materialized-view\s+(.*)$", re.S)
+_VIEW = re.compile(
+    r"^\.(create(?:-or-alter)?)\s+(async\s+)?(?:ifnotexists\s+)?materialized-view\s+(.*)$", re.S
+)
 _VIEW_HEAD = re.compile(r"^(\w+)\s+on\s+table\s+(\w+)\s*\{(.*)\}\s*$", re.S)
 _PROPERTY = re.compile(r"(\w+)\s*=\s*(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^,\s)]+)")
 _STRING_LINE = re.compile(r"^\s*'(.*)'\s*$")
@@ -177,7 +179,7 @@ def _parse_command(
             policies.append(Policy(match.group(3), match.group(1), match.group(2), value, script))
         elif match := _VIEW.match(command):
             script = Script(path, "views", command)
-            view = _view(match.group(1), script)
+            view = _view(match.group(3), script, asynchronous=bool(match.group(2)))
             views[view.name] = view
         else:
             raise ScriptError(f"{path}: unrecognised command: {command.splitlines()[0][:80]}")
@@ -239,11 +241,15 @@ def _parameter(text: str) -> Parameter:
     return Parameter(name.strip(), kql_type.strip(), default.strip() or None)
 
 
-def _view(rest: str, script: Script) -> MaterializedView:
+def _view(rest: str, script: Script, asynchronous: bool) -> MaterializedView:
     props, rest = _leading_with(rest)
     head = _VIEW_HEAD.match(rest)
     if head is None:
         raise ValueError("expected Name on table Source { query }")
+    if props.get("backfill", "false").lower() == "true" and not asynchronous:
+        # "When you're using this option, the create command must be async"
+        # (https://learn.microsoft.com/kusto/management/materialized-views/materialized-view-create).
+        raise ValueError(f"{head.group(1)}: backfill = true needs `.create async`")
     return MaterializedView(
         name=head.group(1),
         source=head.group(2),
@@ -251,6 +257,7 @@ def _view(rest: str, script: Script) -> MaterializedView:
         folder=props.get("folder", ""),
         docstring=props.get("docString", props.get("docstring", "")),
         script=script,
+        lookback=props.get("lookback"),
     )
 
 

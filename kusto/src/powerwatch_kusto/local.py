@@ -3,14 +3,19 @@
 What it reproduces of ADX:
 * tables from the `.create-merge table` commands, stored functions from the same `.kql` text;
 * ingestion through `RawReadings_mapping` (JSON paths of the gateway record);
-* transactional update policies: each batch's new rows go into RawReadings and every
-  update policy's Query (read from the policy JSON) runs over exactly those rows, in ONE
-  DuckDB transaction — all of it is stored or none of it;
+* update policies with their IsTransactional meaning: each batch's new rows go into
+  RawReadings and every transactional policy's Query (read from the policy JSON) runs over
+  exactly those rows, in ONE DuckDB transaction — all of it is stored or none of it; then
+  each non-transactional policy runs over the same rows in a transaction of its own, and
+  its failure loses only its own target's rows (IngestResult.failures), as ADX does;
 * de-duplication by ReadingId (ADX gets that from the de-duplicating materialized views;
   here duplicates are skipped at ingest). A view of the shape `T | summarize take_any(*) by
-  K` that a stored function reads is therefore a plain DuckDB view of T here, with a
-  unique index on T(K) so that the premise is checked, not assumed: a batch that would
-  store a second row with the same K fails whole (see `_dedup_views`).
+  K1, K2...` that a stored function reads is therefore a plain DuckDB view of T here, with
+  a unique index on T(K1, K2...) so that the premise is checked, not assumed: a batch that
+  would store a second row with the same key fails whole (see `_dedup_views`);
+* "last record per entity" views, `T | <filters> | summarize arg_max(C, *) by K`: a plain
+  DuckDB view holding, per K, one whole row with the greatest C among the filtered rows
+  of T (see `_latest_views`).
 
 The update-policy queries reference `RawReadings` by name. During ingest they run on a
 dedicated cursor whose `search_path` puts the `batch` schema first, where the table of the
@@ -22,11 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +107,10 @@ class IngestResult:
     raw: int
     duplicates: int
     targets: dict[str, int]
+    #: Non-transactional policies that failed on this batch: target table -> error. The
+    #: batch and every other target are stored (ADX lists these in `.show ingestion
+    #: failures`).
+    failures: dict[str, str] = field(default_factory=dict)
 
     @property
     def events(self) -> int:
@@ -125,9 +135,11 @@ class LocalKusto:
         self.schema = schema if schema is not None else load_schema()
         self._now = now
         self._views = _dedup_views(self.schema)
+        self._latest = _latest_views(self.schema)
         self._columns = {
             **self.schema.table_columns(),
             **{name: view.columns(self.schema) for name, view in self._views.items()},
+            **{name: view.columns(self.schema) for name, view in self._latest.items()},
         }
         self._definitions, policies = _compiled(self.schema)
         self._connection = duckdb_kql.connect(str(database))
@@ -155,7 +167,7 @@ class LocalKusto:
             raise
         self._source = self.schema.tables[_SOURCE_TABLE]
         self._mapping = next(m for m in self.schema.mappings.values() if m.table == _SOURCE_TABLE)
-        self._policies = list(policies)  # (target table, SQL of the policy Query)
+        self._policies = list(policies)
         self._writer = self._connection.cursor()
         self._writer.execute("SET TimeZone = 'UTC'")
         self._writer.execute(f"SET search_path = '{_STAGING},main'")
@@ -285,29 +297,65 @@ class LocalKusto:
     # -- ingestion -------------------------------------------------------------------
 
     def ingest(self, records: Iterable[Mapping[str, Any]]) -> IngestResult:
-        """Store one batch of gateway records and run the update policies, atomically."""
+        """Store one batch of gateway records and run the update policies.
+
+        The raw rows and the transactional policies' targets are stored atomically; each
+        non-transactional policy then runs alone, and its failure is reported in
+        IngestResult.failures instead of undoing the batch (update-policy, Transactional
+        settings: "data is ingested only to the source table and not to the target table.
+        In this scenario, ingestion operation is successful").
+        """
         rows = records_to_rows(records, self._mapping, self._source, self._stamp())
         with self._ingest_lock:
             cursor = self._writer
             try:
-                cursor.execute("BEGIN TRANSACTION")
-                result = self._ingest_rows(cursor, rows)
-                cursor.execute("COMMIT")
+                self._in_transaction(cursor, lambda: self._ingest_rows(cursor, rows))
             except (duckdb.Error, KqlError) as error:
-                with contextlib.suppress(duckdb.Error):
-                    cursor.execute("ROLLBACK")
+                self._clear_staging(cursor)
                 raise IngestError(
                     f"batch of {len(rows)} rejected, nothing stored: {error}"
                 ) from error
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):
-                    cursor.execute("ROLLBACK")
-                raise
+            stored, duplicates, targets = self._last_batch
+            failures: dict[str, str] = {}
+            for policy in self._policies:
+                if policy.transactional:
+                    continue
+                try:
+                    added = self._in_transaction(
+                        cursor, functools.partial(_run_policy, cursor, policy)
+                    )
+                except (duckdb.Error, KqlError) as error:
+                    failures[policy.table] = str(error)
+                    continue
+                targets[policy.table] = targets.get(policy.table, 0) + added
+            self._clear_staging(cursor)
+        return IngestResult(raw=stored, duplicates=duplicates, targets=targets, failures=failures)
+
+    @staticmethod
+    def _in_transaction(cursor: duckdb.DuckDBPyConnection, work: Callable[[], Any]) -> Any:
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            result = work()
+            cursor.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                cursor.execute("ROLLBACK")
+            raise
         return result
 
-    def _ingest_rows(
-        self, cursor: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]
-    ) -> IngestResult:
+    @staticmethod
+    def _clear_staging(cursor: duckdb.DuckDBPyConnection) -> None:
+        """Empty the batch tables (the non-transactional policies read them after COMMIT)."""
+        for table in (f'"{_STAGING}"."{_SOURCE_TABLE}"', f'"{_STAGING}"."incoming"'):
+            with contextlib.suppress(duckdb.Error):
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608  # nosec B608 - our identifiers
+
+    def _ingest_rows(self, cursor: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
+        """New raw rows + the transactional policies, inside the caller's transaction.
+
+        The batch's rows stay in the staging table for the non-transactional policies;
+        the counts go to `_last_batch` (read under the same ingest lock).
+        """
         names = self._source.column_names
         columns = ", ".join(f'"{c}"' for c in names)
         incoming = f'"{_STAGING}"."incoming"'
@@ -350,14 +398,10 @@ class LocalKusto:
         (stored,) = _one(cursor, f"SELECT count(*) FROM {staged}")  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
         cursor.execute(f'INSERT INTO main."{_SOURCE_TABLE}" SELECT * FROM {staged}')  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
         targets: dict[str, int] = {}
-        for table, sql in self._policies:
-            (before,) = _one(cursor, f'SELECT count(*) FROM main."{table}"')  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
-            cursor.execute(f'INSERT INTO main."{table}" BY NAME ({sql})')
-            (after,) = _one(cursor, f'SELECT count(*) FROM main."{table}"')  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
-            targets[table] = targets.get(table, 0) + after - before
-        cursor.execute(f"DELETE FROM {staged}")  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
-        cursor.execute(f"DELETE FROM {incoming}")  # noqa: S608  # nosec B608 - identifiers from our .kql, values bound
-        return IngestResult(raw=int(stored), duplicates=len(rows) - int(stored), targets=targets)
+        for policy in self._policies:
+            if policy.transactional:
+                targets[policy.table] = targets.get(policy.table, 0) + _run_policy(cursor, policy)
+        self._last_batch = (int(stored), len(rows) - int(stored), targets)
 
     def _stamp(self) -> dt.datetime:
         stamp: dt.datetime = naive_utc(self._now() if self._now else dt.datetime.now(dt.UTC))
@@ -377,24 +421,27 @@ class LocalKusto:
                     f'"{column.name}" {_DUCKDB_TYPES[column.kql_type]}'
                 )
         for name, view in self._views.items():
+            keys = ", ".join(f'"{k}"' for k in view.keys)
             try:
                 con.execute(
                     f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}_{view.key}" '
-                    f'ON main."{view.source}" ("{view.key}")'
+                    f'ON main."{view.source}" ({keys})'
                 )
             except duckdb.ConstraintException as error:
                 # Only a file written without this index (by hand, or by a version before
                 # it) can get here; the file is left as it was.
                 raise StorageError(
                     f"{self._database}: {view.source} holds more than one row for some "
-                    f"{view.key}, so {name} cannot be kept exact. De-duplicate the table "
-                    f"(keep one row per {view.key}) or start from a new file."
+                    f"({', '.join(view.keys)}), so {name} cannot be kept exact. De-duplicate "
+                    f"the table (keep one row per key) or start from a new file."
                 ) from error
             columns = ", ".join(f'"{c}"' for c in view.columns(self.schema))
             origin = f'main."{view.source}"'
             con.execute(
                 f'CREATE OR REPLACE VIEW main."{name}" AS SELECT {columns} FROM {origin}'  # noqa: S608  # nosec B608 - identifiers from our .kql
             )
+        for name, latest in self._latest.items():
+            con.execute(f'CREATE OR REPLACE VIEW main."{name}" AS {latest.sql(self.schema)}')
         source = self.schema.tables[_SOURCE_TABLE]
         con.execute(
             f'CREATE TABLE IF NOT EXISTS "{_STAGING}"."{_SOURCE_TABLE}" ({_column_sql(source)})'
@@ -406,12 +453,10 @@ class LocalKusto:
 
 
 _compile_lock = threading.Lock()
-_compiled_by_schema: dict[
-    int, tuple[KustoSchema, ResolvedFunctions, tuple[tuple[str, str], ...]]
-] = {}
+_compiled_by_schema: dict[int, tuple[KustoSchema, ResolvedFunctions, tuple[_PolicySql, ...]]] = {}
 
 
-def _compiled(schema: KustoSchema) -> tuple[ResolvedFunctions, tuple[tuple[str, str], ...]]:
+def _compiled(schema: KustoSchema) -> tuple[ResolvedFunctions, tuple[_PolicySql, ...]]:
     """Parsed stored functions and the SQL of each enabled update policy, once per schema.
 
     duckdb-kql's ANTLR parse dominates start-up and every translation, so it is done once
@@ -427,9 +472,18 @@ def _compiled(schema: KustoSchema) -> tuple[ResolvedFunctions, tuple[tuple[str, 
         return functions, policies
 
 
-def _policy_sql(schema: KustoSchema, functions: ResolvedFunctions) -> tuple[tuple[str, str], ...]:
+@dataclass(frozen=True)
+class _PolicySql:
+    """An enabled update policy on RawReadings: its target, Query as SQL, IsTransactional."""
+
+    table: str
+    sql: str
+    transactional: bool
+
+
+def _policy_sql(schema: KustoSchema, functions: ResolvedFunctions) -> tuple[_PolicySql, ...]:
     return tuple(
-        (
+        _PolicySql(
             policy.table,
             str(
                 duckdb_kql.to_sql(
@@ -439,26 +493,42 @@ def _policy_sql(schema: KustoSchema, functions: ResolvedFunctions) -> tuple[tupl
                     allow_write=False,
                 )
             ),
+            policy.is_transactional,
         )
         for policy in schema.update_policies
         if policy.is_enabled and policy.source == _SOURCE_TABLE
     )
 
 
-_DEDUP_QUERY = re.compile(r"^\s*(\w+)\s*\|\s*summarize\s+take_any\(\*\)\s+by\s+(\w+)\s*$")
+def _run_policy(cursor: duckdb.DuckDBPyConnection, policy: _PolicySql) -> int:
+    """Append the policy's Query over the batch rows to its target; the rows added."""
+    target = f'main."{policy.table}"'
+    (before,) = _one(cursor, f"SELECT count(*) FROM {target}")  # noqa: S608  # nosec B608 - identifiers from our .kql
+    cursor.execute(f"INSERT INTO {target} BY NAME ({policy.sql})")
+    (after,) = _one(cursor, f"SELECT count(*) FROM {target}")  # noqa: S608  # nosec B608 - identifiers from our .kql
+    return int(after) - int(before)
+
+
+_DEDUP_QUERY = re.compile(
+    r"^\s*(\w+)\s*\|\s*summarize\s+take_any\(\*\)\s+by\s+(\w+(?:\s*,\s*\w+)*)\s*$"
+)
 
 
 @dataclass(frozen=True)
 class _DedupView:
-    """A materialized view `source | summarize take_any(*) by key`."""
+    """A materialized view `source | summarize take_any(*) by key1, key2...`."""
 
     source: str
-    key: str
+    keys: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return "_".join(self.keys)
 
     def columns(self, schema: KustoSchema) -> list[str]:
-        """The view's columns as Kusto orders them: the by-column, then the rest."""
-        rest = [c for c in schema.tables[self.source].column_names if c != self.key]
-        return [self.key, *rest]
+        """The view's columns as Kusto orders them: the by-columns, then the rest."""
+        rest = [c for c in schema.tables[self.source].column_names if c not in self.keys]
+        return [*self.keys, *rest]
 
 
 def _dedup_views(schema: KustoSchema) -> dict[str, _DedupView]:
@@ -467,7 +537,8 @@ def _dedup_views(schema: KustoSchema) -> dict[str, _DedupView]:
     Duplicates never reach a table here (ingest skips a stored ReadingId; update-policy
     rows come from new rows only), so such a view equals its source table; the unique
     index LocalKusto puts on source(key) turns that into a checked invariant. Other views
-    (aggregating ones like PowerPerMinute) are not reproduced; no API function reads them.
+    (aggregating ones) are not reproduced: every view the functions read is one of the two
+    shapes LocalKusto knows (this one and `_latest_views`), and a test checks that.
     """
     bodies = " ".join(fn.body for fn in schema.functions.values())
     views = {}
@@ -476,7 +547,64 @@ def _dedup_views(schema: KustoSchema) -> dict[str, _DedupView]:
         if shape is None or shape.group(1) != view.source or view.source not in schema.tables:
             continue
         if re.search(rf"\b{re.escape(view.name)}\b", bodies):
-            views[view.name] = _DedupView(view.source, shape.group(2))
+            keys = tuple(k.strip() for k in shape.group(2).split(","))
+            views[view.name] = _DedupView(view.source, keys)
+    return views
+
+
+_LATEST_QUERY = re.compile(
+    r"^(?P<rows>\w+(?:\s*\|.*?)?)\s*\|\s*summarize\s+arg_max\(\s*(?P<by_col>\w+)\s*,\s*\*\s*\)"
+    r"\s+by\s+(?P<key>\w+)\s*$",
+    re.S,
+)
+
+
+@dataclass(frozen=True)
+class _LatestView:
+    """A materialized view `source | <filters> | summarize arg_max(column, *) by key`.
+
+    ADX keeps, per key, one source row with the greatest `column` among the rows the
+    filters keep ("last record per entity", materialized-view-use-cases; arg_max returns
+    the whole row). Locally it is a plain view computing exactly that: the filters are the
+    view's own KQL (translated by duckdb-kql), the pick is one whole row per key by
+    row_number(), so the columns of a row never mix two source rows.
+    """
+
+    source: str
+    rows: str
+    column: str
+    key: str
+
+    def columns(self, schema: KustoSchema) -> list[str]:
+        """Kusto's order for arg_max(c, *) by k: k, c, then the source's other columns."""
+        first = (self.key, self.column)
+        rest = [c for c in schema.tables[self.source].column_names if c not in first]
+        return [*first, *rest]
+
+    def sql(self, schema: KustoSchema) -> str:
+        kept = duckdb_kql.to_sql(self.rows, schema=schema.table_columns(), allow_write=False)
+        columns = ", ".join(f'"{c}"' for c in self.columns(schema))
+        return (
+            f"SELECT {columns} FROM ({kept}) AS kept "  # noqa: S608  # nosec B608 - our .kql
+            f'QUALIFY row_number() OVER (PARTITION BY "{self.key}" '
+            f'ORDER BY "{self.column}" DESC) = 1'
+        )
+
+
+def _latest_views(schema: KustoSchema) -> dict[str, _LatestView]:
+    """arg_max(column, *) views that a stored function reads."""
+    bodies = " ".join(fn.body for fn in schema.functions.values())
+    views = {}
+    for view in schema.views.values():
+        shape = _LATEST_QUERY.match(view.query)
+        if shape is None or view.source not in schema.tables:
+            continue
+        if not re.match(rf"\s*{re.escape(view.source)}\b", shape.group("rows")):
+            continue
+        if re.search(rf"\b{re.escape(view.name)}\b", bodies):
+            views[view.name] = _LatestView(
+                view.source, shape.group("rows"), shape.group("by_col"), shape.group("key")
+            )
     return views
 
 

@@ -106,3 +106,6 @@ class MaterializedView:
     folder: str
     docstring: str
     script: Script
+    #: `with (lookback = ...)`: how far back (ingestion time) a de-duplicating view
+    #: compares new rows; None = no limit.
+    lookback: str | None = None

@@ -23,6 +23,7 @@ from azure.kusto.data.aio import KustoClient
 from azure.kusto.data.exceptions import (
     KustoApiError,
     KustoError,
+    KustoMultiApiError,
     KustoNetworkError,
     KustoServiceError,
     KustoThrottlingError,
@@ -44,6 +45,26 @@ log = structlog.get_logger("powerwatch_api.kusto")
 #: HTTP statuses that say "try again", not "your request is wrong".
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 APPLICATION = "powerwatch-api"
+
+
+#: What a result cut at `truncationmaxrecords` carries (query-limits: "Limit on result set
+#: size"; partial-query-failures: the failure travels in the 200 answer's result stream).
+_TRUNCATION_MARKERS = ("E_QUERY_RESULT_SET_TOO_LARGE", "LimitsExceeded")
+
+
+def is_truncation(error: KustoError) -> bool:
+    """A partial query failure because the result exceeded the row cap.
+
+    The client raises it as KustoMultiApiError when it parses the failure bag that
+    the service appends to the result rows, so a row count never sees the cut.
+    """
+    if not isinstance(error, KustoMultiApiError):
+        return False
+    return any(
+        marker in f"{e.code} {e.type} {e.description}"
+        for e in error.get_api_errors()
+        for marker in _TRUNCATION_MARKERS
+    )
 
 
 def is_transient(error: KustoError) -> bool:
@@ -145,6 +166,11 @@ class KustoStore:
                 # Not retried: the request's whole time budget is spent.
                 raise StoreUnavailableError(f"{query.name}: timed out") from error
             except KustoError as error:
+                if is_truncation(error):
+                    # Permanent for these parameters: more rows match than the cap allows.
+                    raise StoreQueryError(
+                        f"{query.name}: more than {self._max_result_rows} rows (the result cap)"
+                    ) from error
                 transient = is_transient(error)
                 log.warning(
                     "kusto_query_failed",

@@ -58,6 +58,9 @@ class IngestStats:
     quarantined: int = 0
     rejected_lines: int = 0
     failures: int = 0
+    #: Batches stored while a non-transactional update policy failed on them (that
+    #: policy's target misses the batch; ADX's `.show ingestion failures`).
+    policy_failures: int = 0
     last_commit_at: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -126,6 +129,9 @@ class SpoolIngestor:
             self.stats.duplicates += result.duplicates
             self.stats.events += result.events
             self.stats.quarantined += result.quarantined
+            for target, reason in result.failures.items():
+                self.stats.policy_failures += 1
+                log.error("update_policy_failed", target=target, error=reason)
         if rejected:  # after the commit, so a refused batch's retries do not repeat them
             self._set_aside(rejected)
         # Only now, after the commit: at least once, never lost.

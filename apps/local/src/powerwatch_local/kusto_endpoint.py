@@ -195,15 +195,55 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, error_response(str(exc)))
             return
         rows = [tuple(row) for row in result.rows]
-        cap = options.get("truncationmaxrecords")
-        if isinstance(cap, int) and len(rows) > cap:
+        option = options.get("truncationmaxrecords")
+        cap = option if isinstance(option, int) else None
+        truncated = cap is not None and len(rows) > cap
+        if cap is not None and truncated:
             rows = rows[:cap]
         columns = [
             RestColumn.derived(name, _kql_type([row[i] for row in rows]))
             for i, name in enumerate(result.columns)
         ]
         request_id = self.headers.get("x-ms-client-request-id", "")
-        self._send(200, v2_response(Result(columns, rows), request_id))
+        frames = v2_response(Result(columns, rows), request_id)
+        if cap is not None and truncated:
+            frames = truncation_failure(frames, cap)
+        self._send(200, frames)
+
+
+def truncation_error(cap: int) -> dict[str, Any]:
+    """The OneApiError of a result cut at `truncationmaxrecords` (E_QUERY_RESULT_SET_TOO_LARGE)."""
+    return {
+        "code": "LimitsExceeded",
+        "message": "Request is invalid and cannot be executed.",
+        "@type": "Kusto.Data.Exceptions.KustoServicePartialQueryFailureLimitsExceededException",
+        "@message": (
+            f"Query result set has exceeded the internal record count limit {cap} "
+            "(E_QUERY_RESULT_SET_TOO_LARGE; see https://aka.ms/kustoquerylimits)"
+        ),
+        "@permanent": True,
+    }
+
+
+def truncation_failure(frames: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
+    """The frames of a partial query failure by result truncation, as the service sends them.
+
+    The status line is already 200 when the limit is hit, so the service reports it in the
+    stream: with the default placement ("InData") "a JSON property bag holding the failure
+    information appears as part of the result data, where a JSON array is normally
+    expected" (https://learn.microsoft.com/kusto/concepts/partial-query-failures), and the
+    DataSetCompletion frame says HasErrors with the same OneApiErrors
+    (https://learn.microsoft.com/kusto/concepts/query-limits, "Limit on result set size").
+    """
+    failure = {"OneApiErrors": [{"error": truncation_error(cap)}]}
+    marked = []
+    for frame in frames:
+        if frame.get("TableKind") == "PrimaryResult":
+            frame = {**frame, "Rows": [*frame["Rows"], failure]}
+        elif frame.get("FrameType") == "DataSetCompletion":
+            frame = {**frame, "HasErrors": True, **failure}
+        marked.append(frame)
+    return marked
 
 
 class KustoRestEndpoint(ThreadingHTTPServer):
