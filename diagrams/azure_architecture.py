@@ -67,7 +67,7 @@ def draw(out_dir: Path) -> Path:
                 events = Table("PowerEvents\n(update policy,\ntransactional)")
                 quarantine = Table("QuarantinedReadings")
                 minutes = Table("PowerMinutes\n(update policy,\nper-minute sums)")
-                views = Table("materialized views\nper-minute power,\ndedup by ReadingId")
+                views = Table("materialized views\nlatest reading per device,\nevents deduplicated")
 
         with Cluster("Identity and secrets"):
             vault = KeyVaults("Key Vault\nmTLS certs, Driver CA\nrotation")
@@ -97,6 +97,7 @@ def draw(out_dir: Path) -> Path:
         raw >> Edge(label="nulls, NaN", **DATA_EDGE) >> quarantine
         raw >> Edge(label="per minute", **DATA_EDGE) >> minutes
         raw >> Edge(**DATA_EDGE) >> views
+        events >> Edge(**DATA_EDGE) >> views
 
         (
             api
