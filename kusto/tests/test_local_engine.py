@@ -20,6 +20,7 @@ from powerwatch_kusto import (
     StorageError,
     load_schema,
 )
+from powerwatch_kusto._readers import Readers
 
 from .conftest import NOW, T0, reading
 
@@ -533,13 +534,45 @@ def test_reader_cursors_are_reused_per_thread_and_pruned(kusto: LocalKusto) -> N
 
     ask()
     ask()
-    assert len(kusto._reader_cursors) == 1  # one cursor for this thread, reused
+    assert kusto.reader_count() == 1  # one cursor for this thread, reused
     for _ in range(3):  # short-lived threads, as a pool retires idle workers
         worker = threading.Thread(target=ask)
         worker.start()
         worker.join()
     # Each new thread's cursor replaced the finished ones: no growth with thread churn.
-    assert len(kusto._reader_cursors) == 2
+    assert kusto.reader_count() == 2
     with pytest.raises(QueryError):
         kusto.query("RawReadings | where NoSuchColumn == 1")
     ask()  # a failed query leaves the thread a working cursor
+
+
+def test_a_reader_parses_a_text_once_and_binds_each_call(
+    kusto: LocalKusto, schema: KustoSchema
+) -> None:
+    """The parsed statement is syntax only: values and data are fresh on every call."""
+    kusto.ingest([reading(0, voltage=250.0, current=30.0)])
+    assert [e["ReadingId"] for e in events(kusto, schema)] == ["drv-01:0"]
+    reader = kusto._readers.current()
+    parsed = reader.parsed
+    kusto.ingest([reading(1, voltage=250.0, current=30.0), reading(2, device="drv-02")])
+    # The same text again, other values: no new parse, the rows committed since are seen.
+    assert [e["ReadingId"] for e in events(kusto, schema)] == ["drv-01:1", "drv-01:0"]
+    assert [e["ReadingId"] for e in events(kusto, schema, deviceId="drv-02")] == []
+    assert [e["ReadingId"] for e in events(kusto, schema, maxRows=1)] == ["drv-01:1"]
+    assert kusto._readers.current() is reader
+    assert reader.parsed == parsed
+    kusto.query("print a = 1")  # another text: parsed once more
+    assert reader.parsed == parsed + 1
+
+
+def test_parsed_statements_per_reader_are_bounded() -> None:
+    connection = duckdb.connect()
+    readers = Readers(connection, capacity=3)
+    reader = readers.current()
+    for n in range(10):
+        assert reader.execute(f"SELECT {n} + $one AS x", {"one": 1}).fetchall() == [(n + 1,)]
+    assert reader.parsed == 3
+    # A text of two statements runs as a script, as DuckDB runs any text.
+    assert reader.execute("SELECT 1; SELECT 2 AS y", {}).fetchall() == [(2,)]
+    readers.close()
+    connection.close()

@@ -44,6 +44,7 @@ from duckdb_kql.stored_functions import ResolvedFunctions, parse_functions
 from duckdb_kql.translate import CLOCK_SLOT, TranslationResult
 
 from . import _engine_extensions
+from ._readers import Readers
 from .errors import IngestError, QueryError, StorageError
 from .loader import KustoSchema, declared_parameters, load_schema
 from .model import Table
@@ -154,12 +155,8 @@ class LocalKusto:
         self._translations: OrderedDict[str, _Compiled] = OrderedDict()
         self._hits = 0
         self._misses = 0
-        # One reader cursor per thread, reused: opening a cursor and setting its time zone
-        # cost about as much as a small query. A cursor is a connection to the same
-        # database; each statement is its own transaction, so it sees the last commit.
-        self._readers = threading.local()
-        self._reader_cursors: dict[threading.Thread, duckdb.DuckDBPyConnection] = {}
-        self._readers_lock = threading.Lock()
+        # Queries run on one reader cursor per calling thread (_readers.py).
+        self._readers = Readers(self._connection, capacity=_CACHE_SIZE)
         try:
             self._create_tables()
         except BaseException:
@@ -176,11 +173,7 @@ class LocalKusto:
 
     def close(self) -> None:
         with self._ingest_lock:
-            with self._readers_lock:
-                for reader in self._reader_cursors.values():
-                    with contextlib.suppress(duckdb.Error):
-                        reader.close()
-                self._reader_cursors.clear()
+            self._readers.close()
             self._writer.close()
             self._connection.close()
 
@@ -195,38 +188,19 @@ class LocalKusto:
     def query(self, kql: str, parameters: Mapping[str, Any] | None = None) -> QueryResult:
         """Run KQL (e.g. `declare query_parameters(...); Fn(...)`) with bound values."""
         sql, bound = self.translate(kql, parameters)
-        cursor = self._reader()
         try:
-            cursor.execute(sql, bound) if bound else cursor.execute(sql)
+            cursor = self._readers.current().execute(sql, bound)
             description = cursor.description or ()
             columns = tuple(d[0] for d in description)
             rows = _with_utc(cursor.fetchall(), description)
         except duckdb.Error as error:
-            self._drop_reader(cursor)  # start the next query on a clean cursor
+            self._readers.drop_current()  # start the next query on a clean cursor
             raise QueryError(f"query failed on the local engine: {error}") from error
         return QueryResult(columns, rows)
 
-    def _reader(self) -> duckdb.DuckDBPyConnection:
-        cursor: duckdb.DuckDBPyConnection | None = getattr(self._readers, "cursor", None)
-        if cursor is None:
-            cursor = self._connection.cursor()
-            cursor.execute("SET TimeZone = 'UTC'")
-            with self._readers_lock:
-                # Worker threads come and go (thread pools retire idle ones): close the
-                # cursors of finished threads so they do not accumulate.
-                for thread in [t for t in self._reader_cursors if not t.is_alive()]:
-                    with contextlib.suppress(duckdb.Error):
-                        self._reader_cursors.pop(thread).close()
-                self._reader_cursors[threading.current_thread()] = cursor
-            self._readers.cursor = cursor
-        return cursor
-
-    def _drop_reader(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        self._readers.cursor = None
-        with self._readers_lock:
-            self._reader_cursors.pop(threading.current_thread(), None)
-        with contextlib.suppress(duckdb.Error):
-            cursor.close()
+    def reader_count(self) -> int:
+        """Reader cursors open now, one per thread that queried (tests, diagnostics)."""
+        return self._readers.open_count()
 
     def translate(
         self, kql: str, parameters: Mapping[str, Any] | None = None
