@@ -475,6 +475,15 @@ def account(run: Run) -> dict[str, Any]:
         if rid not in durable:
             not_received["gateway killed before fsync" if fate == "sent" else fate] += 1
     lost_live = sorted(sent_to_survivor - durable)
+    # How long before its gateway's kill the oldest "not received" reading was sent: a
+    # batch is durable within GATEWAY_BATCH_INTERVAL_S (+ a held batch on a full disk),
+    # so a large figure here would be a loss the kill only hides.
+    killed_at = dict(run.excused_kills)
+    oldest = max(
+        (killed_at[inc] - at for rid, (fate, inc, at) in emitted.items()
+         if fate == "sent" and rid not in durable and inc in killed_at),
+        default=0.0,
+    )  # fmt: skip
     missing = sorted(durable - store["ids"])
     unknown = sorted(store["ids"] - durable)
     never_emitted = sorted(durable - set(emitted))
@@ -512,10 +521,17 @@ def account(run: Run) -> dict[str, Any]:
     }
     cuts_lost = [p for p in cuts_lost if p not in cut_found_set]
 
+    adversarial_oldest = max(
+        (killed_at[fates.adversarial_sent[n][0]] - fates.adversarial_sent[n][1]
+         for n in adversarial_missing if fates.adversarial_sent[n][0] in killed_at),
+        default=0.0,
+    )  # fmt: skip
+
     # The API.
     samples = run.api_load.samples if run.api_load else []
+    # A request in flight when serve is killed fails too: overlap, not start, counts.
     in_window = [
-        any(a <= s <= b for a, b in run.windows) for s, _, _ in samples
+        any(start <= b and a <= end for a, b in run.windows) for start, end, _ in samples
     ]  # fmt: skip
     errors_5xx = [st for (_, _, st), w in zip(samples, in_window, strict=True) if st >= 500]
     outside_5xx = sum(
@@ -549,6 +565,7 @@ def account(run: Run) -> dict[str, Any]:
         "lost_by_live_gateway": len(lost_live),
         "not_received": dict(not_received),
         "not_received_total": sum(not_received.values()),
+        "not_received_oldest_before_kill_s": round(oldest, 2),
         "events_stored": len(events),
         "events_recomputed": len(store["recomputed"]),
         "events_stored_twice": events_twice,
@@ -560,11 +577,13 @@ def account(run: Run) -> dict[str, Any]:
         "adversarial_wrong_reason": wrong_reason,
         "adversarial_not_received": len(adversarial_missing) - len(adversarial_lost),
         "adversarial_lost": len(adversarial_lost),
+        "adversarial_not_received_oldest_before_kill_s": round(adversarial_oldest, 2),
         "adversarial_by_reason": dict(Counter(expected.values())),
         "drops_mid_line": fates.drops_mid_line,
         "drops_at_boundary": fates.drops_at_boundary,
         "cuts_in_dead_letter": cuts_found,
         "cuts_lost": len(cuts_lost),
+        "cuts_not_received": fates.drops_mid_line - cuts_found - len(cuts_lost),
         "dead_letters_unexplained": unexplained,
         "silences": fates.silences,
         "stalled_writes": fates.stalled_writes,

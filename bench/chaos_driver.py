@@ -240,7 +240,9 @@ class ChaosLink:
             conn = self.conn
             if time.monotonic() < self.silent_until:
                 self._record(rid, "silenced", -1)
-            elif conn is None or conn.closed.is_set():
+            elif conn is None:
+                self._record(rid, "before_gateway_started", -1)
+            elif conn.closed.is_set():
                 self._record(rid, "no_gateway", -1)
             elif self._drops_requested:
                 self._drops_requested -= 1
