@@ -189,8 +189,8 @@ def test_a_short_write_on_a_full_disk_is_cut_so_the_retry_glues_nothing(
 ) -> None:
     """Disk full mid-batch: the kernel writes part of the batch, then ENOSPC. The
     retry must append the whole batch at the same offset, or the torn part glues onto
-    the retried first record and that record is lost (found by bench/chaos.py on a full
-    tmpfs). The disk is the one thing faked: os.write fails like a full filesystem."""
+    the retried first record and that record is lost (found while building bench/chaos.py's
+    full-disk fault). The disk is the one thing faked: os.write fails like a full filesystem."""
     writer = SpoolWriter(tmp_path)
     writer.open()
     writer.append(records(0, 2))
