@@ -93,6 +93,14 @@ actionlint: venv  ## actionlint over .github/workflows (shellcheck checks run: b
 bench: venv  ## run the benchmarks; each prints project vs baseline ratio
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
+.PHONY: chaos
+chaos: venv  ## the chaos run (about 10 min): faults under load, then the account -> docs/reliability.md
+	$(PY) bench/chaos.py --report docs/reliability.md
+
+.PHONY: security-probes
+security-probes: venv  ## refused credentials, oversized head and KQL injection against the real API (api-key, entra)
+	$(PY) bench/security_probes.py
+
 .PHONY: clean
 clean:  ## remove the venv, node_modules and caches
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,91 +1,37 @@
 """Entra ID bearer tokens and the API key.
 
 Entra ID cannot exist here, so the tenant's JWKS endpoint is faked — narrowly: a real
-local HTTP server serving the public half of keys these tests generate. Everything
+local HTTP server serving the public half of keys these tests generate
+(`powerwatch_api.testing.LocalIssuer`, shared with bench/security_probes.py). Everything
 else (PyJWKClient fetching and caching the set, signature, issuer, audience, expiry
 and role checks) is the production code path.
 """
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar.testing import TestClient
 from powerwatch_api import Settings, create_app
 from powerwatch_api.settings import AuthSettings
 from powerwatch_api.stores.local import LocalStore
+from powerwatch_api.testing import AUDIENCE, ISSUER, TENANT, LocalIssuer, new_key
 from powerwatch_kusto import LocalKusto
 
-TENANT = "11111111-2222-3333-4444-555555555555"
-ISSUER = f"https://login.microsoftonline.com/{TENANT}/v2.0"
-AUDIENCE = "api://powerwatch-api"
-KID = "test-key-1"
 URL = "/api/v1/devices"
-
-
-def new_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-SIGNING_KEY = new_key()
-
-
-class _JwksHandler(BaseHTTPRequestHandler):
-    body = b""
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+ISSUING = LocalIssuer()
+token = ISSUING.token
 
 
 @pytest.fixture(scope="module")
 def jwks_url() -> Iterator[str]:
     """The fake tenant JWKS endpoint (the one stand-in in this module)."""
-    jwk = jwt.algorithms.RSAAlgorithm.to_jwk(SIGNING_KEY.public_key(), as_dict=True)
-    jwk.update({"kid": KID, "use": "sig", "alg": "RS256"})
-    _JwksHandler.body = json.dumps({"keys": [jwk]}).encode()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _JwksHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{TENANT}/discovery/v2.0/keys"
-    server.shutdown()
-    server.server_close()
-
-
-def token(
-    *,
-    key: rsa.RSAPrivateKey = SIGNING_KEY,
-    kid: str = KID,
-    roles: list[str] | None = None,
-    **overrides: Any,
-) -> str:
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": "client-app",
-        "oid": "00000000-0000-0000-0000-00000000abcd",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-        "roles": ["Events.Read"] if roles is None else roles,
-    }
-    claims.update(overrides)
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+    with ISSUING.serve_jwks() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from litestar.openapi.spec import Components, SecurityRequirement, SecuritySchem
 from powerwatch_api.auth import auth_middleware, requires_reader
 from powerwatch_api.controllers.health import HealthController
 from powerwatch_api.controllers.readings import ReadingsController
+from powerwatch_api.limits import HeaderLimitMiddleware
 from powerwatch_api.observability import RequestContextMiddleware, configure_logging
 from powerwatch_api.problems import EXCEPTION_HANDLERS
 from powerwatch_api.schema_ui import SCHEMA_PATH, SelfHostedSwagger
@@ -157,6 +158,7 @@ def create_app(
         guards=[requires_reader] if settings.auth.mode != "none" else [],
     )
     middleware: list[Any] = [
+        HeaderLimitMiddleware(),  # first: an oversized head is refused before anything runs
         *route_middleware,
         DefineMiddleware(RequestContextMiddleware),
         *auth_middleware(settings.auth),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import sys
 
+from powerwatch_api.limits import MAX_HEADER_BYTES
 from powerwatch_api.settings import ServerSettings
 
 #: uvicorn options every entry point serves the API with.
@@ -15,7 +16,7 @@ UVICORN_OPTIONS = {
     "access_log": False,  # the app writes structured access logs itself
     "server_header": False,
     "proxy_headers": False,
-    "h11_max_incomplete_event_size": 16 * 1024,
+    "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
     "timeout_keep_alive": 5,
 }
 

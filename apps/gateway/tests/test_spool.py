@@ -182,3 +182,31 @@ def test_position_is_plain_json_for_other_consumers(tmp_path: Path) -> None:
         "segment": 3,
         "offset": 1234,
     }
+
+
+def test_a_short_write_on_a_full_disk_is_cut_so_the_retry_glues_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disk full mid-batch: the kernel writes part of the batch, then ENOSPC. The
+    retry must append the whole batch at the same offset, or the torn part glues onto
+    the retried first record and that record is lost (found while building bench/chaos.py's
+    full-disk fault). The disk is the one thing faked: os.write fails like a full filesystem."""
+    writer = SpoolWriter(tmp_path)
+    writer.open()
+    writer.append(records(0, 2))
+    real_write = os.write
+    fail = {"once": True}
+
+    def full_disk(fd: int, data: memoryview) -> int:
+        if fail.pop("once", False):
+            real_write(fd, bytes(data[:7]))  # part of the first record, then no space
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr("powerwatch_gateway.spool.os.write", full_disk)
+    batch = records(2, 3)
+    with pytest.raises(OSError, match="No space"):
+        writer.append(batch)
+    writer.append(batch)  # the pipeline's retry, once space is back
+    writer.close()
+    assert seqs(read_all(SpoolReader(tmp_path, "check"))) == [0, 1, 2, 3, 4]

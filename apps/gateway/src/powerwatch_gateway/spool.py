@@ -139,10 +139,17 @@ class SpoolWriter:
             return
         fd = self._fd if self._fd is not None else self._start_segment()
         view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fdatasync(fd)
+        try:
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fdatasync(fd)
+        except OSError:
+            # A short write (disk full) left part of the batch: cut it, so the retry
+            # appends the same bytes at the same offset and no record is glued to a
+            # torn one. A reader that saw complete lines of it sees them again, unchanged.
+            os.ftruncate(fd, self._active_bytes)
+            raise
         self._active_bytes += len(data)
         self._active_records += data.count(b"\n")
         if self._active_bytes >= self._segment_max_bytes:

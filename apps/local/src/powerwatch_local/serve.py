@@ -25,6 +25,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
 import structlog
 import uvicorn
 from powerwatch_api.app import create_app
@@ -82,9 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         server=dataclasses.replace(settings.server, host=args.host, port=args.port),
         store=dataclasses.replace(settings.store, local_database=args.database),
     )
+    try:
+        engine = LocalKusto(database=args.database)
+    except duckdb.Error as error:  # read-only file system, no space, held by another process
+        print(f"cannot open the database {args.database} for writing: {error}", file=sys.stderr)
+        return 1
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
-    engine = LocalKusto(database=args.database)
     ingest = IngestThread(make_ingestor(args, engine), args.poll)
     try:
         store = LocalStore(args.database, engine=engine)
