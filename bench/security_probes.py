@@ -10,7 +10,7 @@ For each mode it starts `python -m powerwatch_local.serve` (the API + local inge
 - KQL injection payloads in every parameter of every route, with valid credentials:
   each must be a 400 (404 for the path's device id), never a 5xx, and every route's
   answer for the normal request must be the same before and after.
-Entra ID is the local test issuer of the API's tests (`powerwatch_api.testing`): a real
+Entra ID is the local test issuer of the API's tests (`powerwatch_local.entra_issuer`): a real
 JWKS server over a key generated here. Prints the counts; exit 0 only if all held.
 """
 
@@ -32,9 +32,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
-from powerwatch_api.testing import LocalIssuer, new_key
 from powerwatch_gateway.model import OutputRecord, reading_id
 from powerwatch_gateway.spool import SpoolWriter
+from powerwatch_local.entra_issuer import LocalIssuer, new_key
 from powerwatch_local.processes import free_port
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -2,7 +2,7 @@
 
 Entra ID cannot exist here, so the tenant's JWKS endpoint is faked — narrowly: a real
 local HTTP server serving the public half of keys these tests generate
-(`powerwatch_api.testing.LocalIssuer`, shared with bench/security_probes.py). Everything
+(`powerwatch_local.entra_issuer.LocalIssuer`, shared with bench/security_probes.py). Everything
 else (PyJWKClient fetching and caching the set, signature, issuer, audience, expiry
 and role checks) is the production code path.
 """
@@ -19,8 +19,8 @@ from litestar.testing import TestClient
 from powerwatch_api import Settings, create_app
 from powerwatch_api.settings import AuthSettings
 from powerwatch_api.stores.local import LocalStore
-from powerwatch_api.testing import AUDIENCE, ISSUER, TENANT, LocalIssuer, new_key
 from powerwatch_kusto import LocalKusto
+from powerwatch_local.entra_issuer import AUDIENCE, ISSUER, TENANT, LocalIssuer, new_key
 
 URL = "/api/v1/devices"
 ISSUING = LocalIssuer()

@@ -1,4 +1,4 @@
-"""A local stand-in for an Entra ID tenant, for tests and bench only (the app never uses it).
+"""A local stand-in for an Entra ID tenant, for tests and bench only (not in the API wheel).
 
 Entra ID cannot exist on these machines, so its one part the API talks to — the tenant's
 JWKS endpoint — is faked narrowly: a real local HTTP server serving the public half of a
