@@ -410,9 +410,11 @@ def spool_ids(spool: Path) -> tuple[set[str], int]:
 
 
 def thresholds() -> dict[str, float]:
-    """DeviceThresholds' datatable rows, read from the KQL file as plain text."""
-    pairs = re.findall(r'"([^"]+)",\s*([0-9.]+)', THRESHOLDS.read_text(encoding="utf-8"))
-    return {device: float(watts) for device, watts in pairs}
+    """DeviceThresholds' property bag (key '*' = the default), read from the KQL file as JSON."""
+    bag = re.search(r"dynamic\((\{.*?\})\)", THRESHOLDS.read_text(encoding="utf-8"), re.S)
+    if bag is None:
+        raise SystemExit(f"chaos: no dynamic({{...}}) threshold bag in {THRESHOLDS}")
+    return {device: float(watts) for device, watts in msgspec.json.decode(bag.group(1)).items()}
 
 
 def stored(database: Path) -> dict[str, Any]:
