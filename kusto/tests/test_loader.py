@@ -42,7 +42,8 @@ def test_functions_have_signature_folder_and_docstring(schema: KustoSchema) -> N
     for fn in schema.functions.values():
         assert fn.folder.startswith("Powerwatch/"), fn.name
         assert len(fn.docstring) > 40, fn.name
-    assert schema.functions["DetectPowerEvents"].dependencies == {"ValidReadings"}
+    detect = schema.functions["DetectPowerEvents"]
+    assert detect.dependencies == {"ValidReadings", "DeviceThresholds"}
 
 
 def test_call_query_declares_every_parameter(schema: KustoSchema) -> None:

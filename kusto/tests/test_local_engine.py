@@ -81,6 +81,28 @@ def test_per_device_overrides(kusto: LocalKusto, schema: KustoSchema) -> None:
     assert found == {("drv-lab-01", 3000.0), ("drv-hv-01", 8000.0)}
 
 
+def test_valid_readings_above_a_power_keep_their_thresholds(kusto: LocalKusto) -> None:
+    # ValidReadings() keeps every valid reading (zero power too); ValidReadings(w) only
+    # those strictly above w, each with the same ThresholdW as without the bound.
+    kusto.ingest(
+        [
+            reading(0, device="drv-lab-01", voltage=200.0, current=15.0),  # 3000 W
+            reading(1, device="drv-lab-01", voltage=200.0, current=16.0),
+            reading(0, device="drv-02", voltage=230.0, current=0.0),
+            reading(1, device="drv-02", voltage=230.0, current=20.0),
+        ]
+    )
+    query = "ValidReadings({}) | project ReadingId, PowerW, ThresholdW | sort by ReadingId asc"
+    every = kusto.query(query.format("")).rows
+    assert every == [
+        ("drv-02:0", 0.0, 5000.0),
+        ("drv-02:1", 4600.0, 5000.0),
+        ("drv-lab-01:0", 3000.0, 3000.0),
+        ("drv-lab-01:1", 3200.0, 3000.0),
+    ]
+    assert kusto.query(query.format("3000.0")).rows == [r for r in every if r[1] > 3000.0]
+
+
 @pytest.mark.parametrize(
     ("field", "value", "reason"),
     [
