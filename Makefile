@@ -187,8 +187,9 @@ api: venv  ## run the events API on 127.0.0.1:8080 (embedded store unless POWERW
 api-lock: venv  ## re-lock the API image's deps (subset of requirements/lock.txt)
 	bash scripts/lock-app.sh api
 
-image-api: apt  ## build the API image $(API_IMAGE) (context: repository root, for kusto/)
-	bash scripts/build-image.sh -t $(API_IMAGE) -f api/Dockerfile .
+image-api: venv apt  ## build the API wheel, then the image $(API_IMAGE) from it (context: repository root, for kusto/)
+	wheel="$$(bash scripts/build-wheel.sh api)" \
+	  && bash scripts/build-image.sh -t $(API_IMAGE) -f api/Dockerfile --wheel "$$wheel" .
 
 # --- gateway ---
 .PHONY: gateway-test gateway-bench

@@ -6,8 +6,12 @@
 #   APP_DIR/requirements.lock        the [project] dependencies of APP_DIR/pyproject.toml
 #   APP_DIR/requirements-build.lock  its [build-system] requires (the wheel's build
 #                                    backend; used only in the image's builder stage)
+#   APP_DIR/requirements-test.lock   APP_DIR/requirements-test.in, when it exists: the
+#                                    tools the app's tests need beyond
+#                                    requirements/ci-tools.lock (the pipeline's
+#                                    unit-test only; never in the image)
 #
-# Both are a subset of requirements/lock.txt: that lock is passed as a constraint, so
+# All are a subset of requirements/lock.txt: that lock is passed as a constraint, so
 # the image gets exactly the versions (and hashes) the repo's tests ran against.
 # Deterministic: rerunning with unchanged inputs rewrites identical files.
 set -euo pipefail
@@ -32,3 +36,7 @@ print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["build-system"]["requires"
   "$app/pyproject.toml" >"$build_in"
 compile "$build_in" "$app/requirements-build.lock"
 echo "lock-app: wrote $app/requirements.lock and $app/requirements-build.lock" >&2
+if [ -f "$app/requirements-test.in" ]; then
+  compile "$app/requirements-test.in" "$app/requirements-test.lock"
+  echo "lock-app: wrote $app/requirements-test.lock" >&2
+fi

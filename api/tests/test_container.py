@@ -1,10 +1,13 @@
-"""The API image, built here with buildah (context: the repository root, since the image
-carries kusto/ too) on the local base, and run with podman via tests/containers' helper."""
+"""The API image, built here with buildah from the API's wheel (context: the repository
+root, since the image carries kusto/ too) on the local base, and run with podman via
+tests/containers' helper."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -17,7 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _load_podman_tools() -> ModuleType:
-    """tests/containers' helper, by path: api/tests may be collected without tests/."""
+    """tests/containers' helper, by path: api/tests may be collected without tests/ (the
+    pipeline's unit-test copies only the API and its packages, and deselects this file)."""
     path = REPO / "tests/containers/podman_tools.py"
     spec = importlib.util.spec_from_file_location("powerwatch_podman_tools", path)
     assert spec is not None
@@ -28,8 +32,6 @@ def _load_podman_tools() -> ModuleType:
     return module
 
 
-tools = _load_podman_tools()
-
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 API_TAG = "localhost/powerwatch/api:test"
@@ -37,16 +39,31 @@ NON_ROOT_UID = 65532
 
 
 @pytest.fixture(scope="module")
-def api_image() -> str:
-    problem = tools.builder_problem()
+def tools() -> ModuleType:
+    """tests/containers' helper; skips (saying why) only when no builder can start here."""
+    module = _load_podman_tools()
+    problem = module.builder_problem()
     if problem is not None:
         pytest.skip(f"container builder cannot start here: {problem}")
-    build = tools.build_image(REPO, API_TAG, dockerfile=REPO / "api/Dockerfile")
+    return module
+
+
+@pytest.fixture(scope="module")
+def api_wheel(tools: ModuleType) -> Path:
+    """api/'s wheel, built as the pipeline's build-wheel step builds it."""
+    wheel: Path = tools.build_wheel(REPO / "api")
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def api_image(tools: ModuleType, api_wheel: Path) -> str:
+    """The image from that wheel, as `make image-api` and the pipeline's build-image do."""
+    build = tools.build_image(REPO, API_TAG, dockerfile=REPO / "api/Dockerfile", wheel=api_wheel)
     print(f"api image {build.tag} built in {build.seconds:.1f} s")
     return build.tag
 
 
-def test_image_is_non_root_with_a_health_check(api_image: str) -> None:
+def test_image_is_non_root_with_a_health_check(tools: ModuleType, api_image: str) -> None:
     config = tools.image_config(api_image)
     assert config["User"].split(":")[0] == str(NON_ROOT_UID)
     assert config["Entrypoint"] == ["powerwatch-api"]
@@ -54,14 +71,16 @@ def test_image_is_non_root_with_a_health_check(api_image: str) -> None:
     assert "/healthz" in " ".join(tools.image_inspect(api_image)["Healthcheck"]["Test"])
 
 
-def test_refuses_to_listen_on_all_interfaces_without_auth(api_image: str) -> None:
+def test_refuses_to_listen_on_all_interfaces_without_auth(
+    tools: ModuleType, api_image: str
+) -> None:
     done = tools.podman("run", "--rm", "--network=none", api_image, check=False, timeout=120)
     assert done.returncode == 2
     assert "loopback-only" in done.stderr
     assert "Traceback" not in done.stderr
 
 
-def test_serves_the_embedded_store_as_non_root(api_image: str) -> None:
+def test_serves_the_embedded_store_as_non_root(tools: ModuleType, api_image: str) -> None:
     port = tools.free_port()
     env = {"POWERWATCH_API_HOST": "127.0.0.1", "POWERWATCH_API_PORT": str(port)}
     with tools.run_container(api_image, env=env) as box:
@@ -82,7 +101,7 @@ def test_serves_the_embedded_store_as_non_root(api_image: str) -> None:
         assert box.stop() == 0, box.logs()
 
 
-def test_serves_the_openapi_ui_from_its_own_files(api_image: str) -> None:
+def test_serves_the_openapi_ui_from_its_own_files(tools: ModuleType, api_image: str) -> None:
     """The image carries Swagger UI's files: /schema needs nothing from another origin."""
     port = tools.free_port()
     env = {"POWERWATCH_API_HOST": "127.0.0.1", "POWERWATCH_API_PORT": str(port)}
@@ -101,3 +120,35 @@ def test_serves_the_openapi_ui_from_its_own_files(api_image: str) -> None:
                 # The same locked wheel as this checkout's venv: the same bytes.
                 assert asset.read() == path.read_bytes(), name
         assert box.stop() == 0, box.logs()
+
+
+def test_the_image_holds_the_api_wheel_it_was_built_from(
+    tools: ModuleType, api_image: str, api_wheel: Path, tmp_path: Path
+) -> None:
+    # The pipeline's verify-wheel check on the saved image: pip recorded the wheel's
+    # sha256 at install and every file of the wheel is in the image unchanged.
+    tar = tmp_path / "image.tar"
+    tools.podman(
+        "save", "--quiet", "--format", "docker-archive", "-o", str(tar), api_image, timeout=300
+    )
+    sha = hashlib.sha256(api_wheel.read_bytes()).hexdigest()
+    done = subprocess.run(
+        [sys.executable, str(tools.WHEEL_IN_IMAGE), str(tar), str(api_wheel), sha],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{api_wheel.name} sha256 {sha} OK" in done.stdout
+    # The kusto library beside it, built in the image from the same commit's kusto/.
+    probe = "import powerwatch_kusto, powerwatch_api; print(powerwatch_kusto.LocalKusto.__name__)"
+    assert tools.run_once(api_image, "-c", probe, entrypoint="python3").strip() == "LocalKusto"
+
+
+def test_the_build_refuses_to_run_without_the_wheel_args(tools: ModuleType, api_image: str) -> None:
+    # No WHEEL / WHEEL_SHA256: the image is never built from whatever dist/ holds.
+    with pytest.raises(tools.ContainerError, match="WHEEL_SHA256 are required"):
+        tools.build_image(
+            REPO, "localhost/powerwatch/api:no-wheel-test", dockerfile=REPO / "api/Dockerfile"
+        )

@@ -23,12 +23,17 @@ SUBSET_LOCKS = {
     "apps/gateway/requirements-build.lock": "make gateway-lock",
     "api/requirements.lock": "make api-lock",
     "api/requirements-build.lock": "make api-lock",
+    "api/requirements-test.lock": "make api-lock",
     "requirements/ci-tools.lock": "make lock",
 }
 # Locks resolved on their own (their tools' pins clash with lock.txt), still hash-pinned.
 INDEPENDENT_LOCKS = {"requirements/infra-tools.lock": "requirements/infra-tools.in"}
 # app folder -> its two image locks
 APPS = {"apps/gateway": "make gateway-lock", "api": "make api-lock"}
+# app folder -> the make target that rewrites its requirements-test.lock (test tools the
+# pipeline's unit-test installs beyond ci-tools.lock), and apps with a local-packages.txt
+TEST_LOCKS = {"api": "make api-lock"}
+LOCAL_PACKAGES = ["api"]
 
 
 def normal(name: str) -> str:
@@ -78,6 +83,32 @@ def test_ci_tools_lock_covers_its_inputs() -> None:
     for spec in (line.split("#")[0].strip() for line in inputs):
         if spec:
             assert requirement_name(spec) in tools, f"{spec} missing: run `make lock`"
+
+
+@pytest.mark.parametrize(("app", "remake"), TEST_LOCKS.items())
+def test_test_lock_covers_its_inputs(app: str, remake: str) -> None:
+    """The pipeline's unit-test installs APP/requirements-test.lock (the app's own test tools)."""
+    locked = pins(ROOT / app / "requirements-test.lock")
+    source = (ROOT / app / "requirements-test.in").read_text(encoding="utf-8").splitlines()
+    for spec in (line.split("#")[0].strip() for line in source):
+        if spec:
+            assert requirement_name(spec) in locked, f"{spec} missing: run `{remake}`"
+
+
+def test_only_the_listed_apps_have_a_test_lock() -> None:
+    inputs = [*ROOT.glob("*/requirements-test.in"), *ROOT.glob("apps/*/requirements-test.in")]
+    assert {p.parent.relative_to(ROOT).as_posix() for p in inputs} == set(TEST_LOCKS)
+
+
+@pytest.mark.parametrize("app", LOCAL_PACKAGES)
+def test_local_packages_are_packages_of_this_repository(app: str) -> None:
+    """The pipeline's unit-test installs each folder of APP/local-packages.txt editable."""
+    lines = (ROOT / app / "local-packages.txt").read_text(encoding="utf-8").splitlines()
+    folders = [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+    assert folders
+    for folder in folders:
+        assert ".." not in Path(folder).parts, folder
+        assert (ROOT / folder / "pyproject.toml").is_file(), folder
 
 
 @pytest.mark.parametrize(("lock", "source"), INDEPENDENT_LOCKS.items())
