@@ -20,9 +20,11 @@ Usage from a test (see ``test_gateway_image.py``)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -177,6 +179,22 @@ def run_once(
     if stdin is not None:
         args.append("--interactive")
     return podman(*args, image, *command, stdin=stdin, timeout=timeout).stdout
+
+
+def wheel_in_image(image: str, wheel: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """The pipeline's verify-wheel check (scripts/wheel-in-image.py) on IMAGE saved as a
+    docker-archive in WORKDIR: pip recorded WHEEL's sha256 at install and every file of the
+    wheel is in the image unchanged. Returns the finished check; the caller asserts on it."""
+    tar = workdir / "image.tar"
+    podman("save", "--quiet", "--format", "docker-archive", "-o", str(tar), image, timeout=300)
+    sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    return subprocess.run(
+        [sys.executable, str(WHEEL_IN_IMAGE), str(tar), str(wheel), sha],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def remove_image(tag: str) -> None:

@@ -5,24 +5,21 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.containers.podman_tools import (
     ROOT,
-    WHEEL_IN_IMAGE,
     ContainerError,
     build_image,
     free_port,
     image_config,
     image_inspect,
-    podman,
     run_container,
     run_once,
     wait_http_ok,
+    wheel_in_image,
 )
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -71,20 +68,8 @@ def test_replay_mode_validates_stdin_inside_the_image(gateway_image: str) -> Non
 def test_the_image_holds_the_wheel_it_was_built_from_byte_for_byte(
     gateway_image: str, gateway_wheel: Path, tmp_path: Path
 ) -> None:
-    # The pipeline's check, on the saved image: pip recorded the wheel's sha256 at
-    # install and every file of the wheel is in the image unchanged.
-    tar = tmp_path / "image.tar"
-    podman(
-        "save", "--quiet", "--format", "docker-archive", "-o", str(tar), gateway_image, timeout=300
-    )
+    done = wheel_in_image(gateway_image, gateway_wheel, tmp_path)
     sha = hashlib.sha256(gateway_wheel.read_bytes()).hexdigest()
-    done = subprocess.run(
-        [sys.executable, str(WHEEL_IN_IMAGE), str(tar), str(gateway_wheel), sha],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
     assert done.returncode == 0, done.stderr
     assert f"{gateway_wheel.name} sha256 {sha} OK" in done.stdout
     # No wheel builder in the image: the package came in as that wheel only.
