@@ -39,20 +39,9 @@ from powerwatch_local.processes import free_port
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 DEVICES = ("drv-01", "drv-02", "drv-03")
-PAYLOADS = [
-    'drv-01" or 1==1 //',
-    "drv-01' or '1'=='1",
-    "x | take 1000",
-    "drv-01\n| union RawReadings",
-    "*",
-    '"; .drop table PowerEvents //',
-    "drv-01) ; PowerEvents | project ReadingId //",
-    "${deviceId}",
-    "0 | where 1==1",
-    "2026-01-01T00:00:00Z | where true",
-    "RawReadings | count",
-    "'); print secret //",
-]
+# The API tests' list of hostile texts (api/tests/test_injection.py): one list for both.
+PAYLOADS_FILE = Path(__file__).resolve().parents[1] / "api/tests/data/kql_injection_payloads.json"
+PAYLOADS: list[str] = json.loads(PAYLOADS_FILE.read_text(encoding="utf-8"))
 OVERSIZED = "x" * (64 << 10)  # 4 x the 16 KiB head limit, yet one read on loopback
 
 
