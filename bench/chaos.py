@@ -642,16 +642,15 @@ async def chaos(opts: Options, state: Path) -> dict[str, Any]:
     stack = PlatformStack(
         state_dir=state, certs=certs, driver_port=free_port(), http_port=free_port(),
         devices=opts.devices, python=sys.executable, api_port=free_port(),
-        surge_every_s=opts.surge_every,
+        surge_every_s=opts.surge_every, bad_line_rate=0.0,  # bad lines come from the link
     )  # fmt: skip
     database = state / "db" / "powerwatch.duckdb"
     sim_c, gw_c, serve_c = stack.children()
-    sim_argv = sim_c.argv[: sim_c.argv.index("--bad-line-rate")]  # bad lines come from us
     serve_argv = list(serve_c.argv)
     serve_argv[serve_argv.index("--database") + 1] = str(database)
     logs = state / "logs"
     logs.mkdir()
-    sim = Proc("driver-sim", [*sim_argv, "--seed", str(opts.seed)], sim_c.env, logs / "sim.log")
+    sim = Proc("driver-sim", [*sim_c.argv, "--seed", str(opts.seed)], sim_c.env, logs / "sim.log")
     gateway = Proc("gateway", gw_c.argv, dict(gw_c.env), logs / "gateway.log")
     serve = Proc("serve", serve_argv, serve_c.env, logs / "serve.log")
     (stack.spool_dir / "consumers").mkdir(parents=True)

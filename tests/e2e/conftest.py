@@ -1,8 +1,8 @@
 """The whole local platform as real processes: driver-sim -> gateway -> spool -> serve.
 
-Each process is started the way `make up` starts it (same modules, same flags), on
-dynamic ports (port files) in a temporary directory, so tests can kill -9 and restart
-any of them. Nothing here is faked.
+Each process is started with `make up`'s command (PlatformStack.children()), on free
+ports in a temporary directory, so tests can kill -9 and restart any of them. Nothing
+here is faked.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from powerwatch_local.devcerts import DevCertPaths, ensure_dev_certs
+from powerwatch_local.devcerts import ensure_dev_certs
+from powerwatch_local.processes import free_port
+from powerwatch_local.stack import PlatformStack
 
 CONSUMER = "local-ingest"
 
@@ -49,23 +50,15 @@ class Proc:
     argv: list[str]
     env: dict[str, str]
     log: Path
-    port_file: Path | None = None
     popen: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
     def start(self) -> None:
-        if self.port_file is not None:
-            self.port_file.unlink(missing_ok=True)
         with self.log.open("ab") as log:
             self.popen = subprocess.Popen(
                 self.argv, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
             )
         self.starts += 1
-
-    def port(self, timeout_s: float = 60) -> int:
-        assert self.port_file is not None
-        path = self.port_file
-        return int(wait_for(lambda: path.read_text().strip(), timeout_s, f"{self.name} port"))
 
     def kill9(self) -> None:
         assert self.popen is not None
@@ -96,71 +89,41 @@ class Platform:
     surge_every_s: float = 3.0
     procs: dict[str, Proc] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.stack = PlatformStack(
+            state_dir=self.root, certs=ensure_dev_certs(self.root / "certs"),
+            driver_port=free_port(), http_port=free_port(), api_port=free_port(),
+            devices=self.devices, bad_line_rate=0.01,
+        )  # fmt: skip
+
     @property
     def spool(self) -> Path:
-        return self.root / "gateway" / "spool"
+        return self.stack.spool_dir
 
     @property
     def database(self) -> Path:
-        return self.root / "powerwatch.duckdb"
-
-    def build(self) -> None:
-        certs: DevCertPaths = ensure_dev_certs(self.root / "certs")
-        py = sys.executable
-        logs = self.root / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        self.procs["driver-sim"] = Proc(
-            "driver-sim",
-            [
-                py, "-m", "powerwatch_gateway.driver_sim", "--port", "0",
-                "--port-file", str(self.root / "driver.port"),
-                "--ca", str(certs.ca), "--cert", str(certs.driver_cert),
-                "--key", str(certs.driver_key), "--devices", str(self.devices),
-                "--rate", str(self.rate_hz), "--surge-every", str(self.surge_every_s),
-                "--surge-seconds", str(1.0), "--bad-line-rate", "0.01", "--seed", "7",
-            ],
-            {},
-            logs / "driver-sim.log",
-            self.root / "driver.port",
-        )  # fmt: skip
-        self.procs["serve"] = Proc(
-            "serve",
-            [
-                py, "-m", "powerwatch_local.serve", "--port", "0",
-                "--port-file", str(self.root / "api.port"), "--spool", str(self.spool),
-                "--database", str(self.database),
-            ],
-            {"POWERWATCH_API_AUTH": "none", "POWERWATCH_KUSTO_CLUSTER_URL": ""},
-            logs / "serve.log",
-            self.root / "api.port",
-        )  # fmt: skip
-        self._certs = certs
+        return self.stack.database
 
     def start(self) -> None:
-        self.build()
-        self.procs["driver-sim"].start()
-        driver_port = self.procs["driver-sim"].port()
-        self.procs["gateway"] = Proc(
-            "gateway",
-            [sys.executable, "-m", "powerwatch_gateway", "run"],
-            {
-                "GATEWAY_DRIVER_HOST": "127.0.0.1",
-                "GATEWAY_DRIVER_PORT": str(driver_port),
-                "GATEWAY_DRIVER_CA_FILE": str(self._certs.ca),
-                "GATEWAY_DRIVER_CERT_FILE": str(self._certs.gateway_cert),
-                "GATEWAY_DRIVER_KEY_FILE": str(self._certs.gateway_key),
-                "GATEWAY_SINK": "spool",
-                "GATEWAY_DATA_DIR": str(self.root / "gateway"),
-                "GATEWAY_HTTP_PORT": "0",
-                "GATEWAY_HTTP_PORT_FILE": str(self.root / "gateway.port"),
-                "GATEWAY_BACKOFF_INITIAL_S": "0.2",
-                "GATEWAY_BACKOFF_MAX_S": "1",
-            },
-            self.root / "logs" / "gateway.log",
-            self.root / "gateway.port",
-        )
-        self.procs["gateway"].start()
-        self.procs["serve"].start()
+        """make up's three commands (PlatformStack.children()), with short surges, a fixed
+        seed and quick gateway reconnects, so that a test sees events and restarts soon."""
+        self.stack.rate_hz, self.stack.surge_every_s = self.rate_hz, self.surge_every_s
+        sim, gateway, serve = self.stack.children()
+        logs = self.root / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        quick = {"GATEWAY_BACKOFF_INITIAL_S": "0.2", "GATEWAY_BACKOFF_MAX_S": "1"}
+        self.procs = {
+            "driver-sim": Proc(
+                "driver-sim", [*sim.argv, "--surge-seconds", "1", "--seed", "7"], sim.env,
+                logs / "driver-sim.log",
+            ),
+            "gateway": Proc(
+                "gateway", gateway.argv, {**gateway.env, **quick}, logs / "gateway.log"
+            ),
+            "serve": Proc("serve", serve.argv, serve.env, logs / "serve.log"),
+        }  # fmt: skip
+        for proc in self.procs.values():
+            proc.start()
 
     @staticmethod
     def wait(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
@@ -175,7 +138,7 @@ class Platform:
 
     @property
     def api(self) -> str:
-        return f"http://127.0.0.1:{self.procs['serve'].port()}"
+        return self.stack.api_url
 
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(self.api + path, timeout=5) as response:

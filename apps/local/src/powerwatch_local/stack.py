@@ -42,6 +42,7 @@ class PlatformStack:
     api_port: int = 8000
     surge_every_s: float = SURGE_EVERY_S
     rate_hz: float = 1.0
+    bad_line_rate: float = 0.002  # a few rejected lines, so the counters show validation
 
     @property
     def gateway_url(self) -> str:
@@ -65,7 +66,8 @@ class PlatformStack:
         sim += ["--port", str(self.driver_port), "--ca", str(c.ca)]
         sim += ["--cert", str(c.driver_cert), "--key", str(c.driver_key)]
         sim += ["--devices", str(self.devices), "--rate", f"{self.rate_hz:g}"]
-        sim += ["--surge-every", f"{self.surge_every_s:g}", "--bad-line-rate", "0.002"]
+        sim += ["--surge-every", f"{self.surge_every_s:g}"]
+        sim += ["--bad-line-rate", f"{self.bad_line_rate:g}"]
         gateway_env = {
             "GATEWAY_DRIVER_HOST": "127.0.0.1",
             "GATEWAY_DRIVER_PORT": str(self.driver_port),
