@@ -45,7 +45,13 @@ from typing import Any
 import duckdb
 import msgspec
 from chaos_driver import STALLED, TAG, ChaosLink, adversarial_lines
-from powerwatch_gateway.spool import Position, write_checkpoint
+from powerwatch_gateway.spool import (
+    OPEN_SUFFIX,
+    Position,
+    list_segments,
+    read_checkpoint,
+    write_checkpoint,
+)
 from powerwatch_gateway.tls import client_context, server_context
 from powerwatch_local.devcerts import ensure_dev_certs
 from powerwatch_local.ingest import DEFAULT_CONSUMER
@@ -129,7 +135,6 @@ class ApiLoad(threading.Thread):
         n = 0
         while not self.halt.wait(self.every_s):
             start = time.monotonic()
-            status = -1
             try:
                 url = self.base + self.PATHS[n % len(self.PATHS)]
                 with urllib.request.urlopen(url, timeout=10) as r:  # nosec B310
@@ -500,8 +505,11 @@ def account(run: Run) -> dict[str, Any]:
     found: Counter[int] = Counter()
     wrong_reason = 0
     cuts_found = 0
+    cut_found_set: set[str] = set()
     unexplained = 0
     for record in dead_letters(run.state / "gateway"):
+        if record["reason"] == "incomplete_line":
+            cut_found_set.add(record["raw"])
         match = TAG.match(record["raw"]) or TAG.search(record["raw"][:64])
         if match and int(match.group(1)) in expected:
             n = int(match.group(1))
@@ -518,9 +526,6 @@ def account(run: Run) -> dict[str, Any]:
     cuts_lost = [
         p for p, (_, inc, _) in fates.cut_prefixes.items() if inc not in killed
     ]  # candidates; a cut found is removed below
-    cut_found_set = {
-        r["raw"] for r in dead_letters(run.state / "gateway") if r["reason"] == "incomplete_line"
-    }
     cuts_lost = [p for p in cuts_lost if p not in cut_found_set]
 
     adversarial_oldest = max(
@@ -722,16 +727,12 @@ def _port_open(port: int) -> bool:
 
 
 def ingestion_caught_up(spool: Path) -> bool:
-    path = spool / "consumers" / f"{DEFAULT_CONSUMER}.json"
-    if not path.exists():
+    position = read_checkpoint(spool / "consumers" / f"{DEFAULT_CONSUMER}.json")
+    segments = list_segments(spool / "segments")
+    if position is None or not segments or any(p.suffix == OPEN_SUFFIX for _, p in segments):
         return False
-    position = json.loads(path.read_text())
-    segments = sorted((spool / "segments").iterdir())
-    if not segments or any(s.suffix == ".open" for s in segments):
-        return False
-    last = segments[-1]
-    end = (int(last.stem), last.stat().st_size)
-    return (position["segment"], position["offset"]) >= end
+    number, last = segments[-1]
+    return (position.segment, position.offset) >= (number, last.stat().st_size)
 
 
 def render(result: dict[str, Any], opts: Options, argv: Sequence[str], took_s: float) -> str:

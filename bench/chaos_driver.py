@@ -22,11 +22,12 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 from powerwatch_gateway.model import reading_id
+from powerwatch_gateway.settings import Settings
 from powerwatch_gateway.validation import Reason, Validator
 
 TAG = re.compile(r"chaos(\d+)x")
 STALLED = -2  # incarnation of what was in a write the gateway never read
-MAX_LINE_BYTES = 4096  # the gateway's default GATEWAY_MAX_LINE_BYTES
+MAX_LINE_BYTES = Settings.max_line_bytes  # the gateway's default GATEWAY_MAX_LINE_BYTES
 
 # One template per rejection reason of docs/protocol.md (incomplete_line comes from the
 # link's mid-line drops). {tag} makes each line findable in the dead-letter file.
