@@ -27,7 +27,8 @@ upstream still lacks it — the day it does not, the extension goes):
    array position otherwise (https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic,
    "Dynamic object accessors").
 
-2., 3. and 4. replace four of duckdb-kql's internal functions, which is why `apply()` first
+2., 3. and 4. replace five of duckdb-kql's internal functions (two lowering steps, the
+`bin` and `floor` special forms, `render_path`), which is why `apply()` first
 checks the installed release is the one they were written and tested against
 (`TESTED_VERSION`): on any other it refuses with a clear message instead of patching
 blind.

@@ -27,6 +27,14 @@ from .loader import KustoSchema
 CONSUMER_GROUP = "adx-powerwatch"
 
 
+def streaming_tables(schema: KustoSchema) -> list[str]:
+    return sorted(
+        p.entity
+        for p in schema.policies
+        if p.kind == "streamingingestion" and p.entity_kind == "table" and p.value.get("IsEnabled")
+    )
+
+
 def data_connection_spec(
     schema: KustoSchema, mapping: str = "RawReadings_mapping"
 ) -> dict[str, Any]:
@@ -35,10 +43,7 @@ def data_connection_spec(
     system = sorted(
         e.path.removeprefix("$.") for e in found.entries if e.path.startswith("$.x-opt-")
     )
-    streaming = any(
-        p.kind == "streamingingestion" and p.entity == found.table and p.value.get("IsEnabled")
-        for p in schema.policies
-    )
+    streaming = found.table in streaming_tables(schema)
     return {
         "cluster": {
             "identity": {"type": "SystemAssigned"},

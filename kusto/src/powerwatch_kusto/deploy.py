@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from .data_connection import data_connection_spec
+from .data_connection import data_connection_spec, streaming_tables
 from .errors import DeployError
 from .loader import KustoSchema, load_schema
 
@@ -64,14 +64,6 @@ def identity_policy_command(database: str, object_id: str = "system") -> str:
     """
     entry = json.dumps([{"ObjectId": object_id, "AllowedUsages": "DataConnection"}])
     return f".alter-merge database {database} policy managed_identity ```{entry}```"
-
-
-def streaming_tables(schema: KustoSchema) -> list[str]:
-    return sorted(
-        p.entity
-        for p in schema.policies
-        if p.kind == "streamingingestion" and p.entity_kind == "table" and p.value.get("IsEnabled")
-    )
 
 
 def plan(schema: KustoSchema, database: str, identity: str | None = "system") -> list[Step]:

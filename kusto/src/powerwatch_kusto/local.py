@@ -283,13 +283,14 @@ class LocalKusto:
         with self._ingest_lock:
             cursor = self._writer
             try:
-                self._in_transaction(cursor, lambda: self._ingest_rows(cursor, rows))
+                stored, duplicates, targets = self._in_transaction(
+                    cursor, lambda: self._ingest_rows(cursor, rows)
+                )
             except (duckdb.Error, KqlError) as error:
                 self._clear_staging(cursor)
                 raise IngestError(
                     f"batch of {len(rows)} rejected, nothing stored: {error}"
                 ) from error
-            stored, duplicates, targets = self._last_batch
             failures: dict[str, str] = {}
             for policy in self._policies:
                 if policy.transactional:
@@ -324,11 +325,13 @@ class LocalKusto:
             with contextlib.suppress(duckdb.Error):
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608  # nosec B608 - our identifiers
 
-    def _ingest_rows(self, cursor: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
+    def _ingest_rows(
+        self, cursor: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]
+    ) -> tuple[int, int, dict[str, int]]:
         """New raw rows + the transactional policies, inside the caller's transaction.
 
-        The batch's rows stay in the staging table for the non-transactional policies;
-        the counts go to `_last_batch` (read under the same ingest lock).
+        The batch's rows stay in the staging table for the non-transactional policies.
+        Returns (rows stored, duplicates skipped, rows added per target table).
         """
         names = self._source.column_names
         columns = ", ".join(f'"{c}"' for c in names)
@@ -375,7 +378,7 @@ class LocalKusto:
         for policy in self._policies:
             if policy.transactional:
                 targets[policy.table] = targets.get(policy.table, 0) + _run_policy(cursor, policy)
-        self._last_batch = (int(stored), len(rows) - int(stored), targets)
+        return int(stored), len(rows) - int(stored), targets
 
     def _stamp(self) -> dt.datetime:
         stamp: dt.datetime = naive_utc(self._now() if self._now else dt.datetime.now(dt.UTC))

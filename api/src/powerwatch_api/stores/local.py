@@ -1,10 +1,10 @@
 """LocalStore: the embedded engine (powerwatch_kusto.LocalKusto) running the same KQL.
 
-LocalKusto is blocking and thread-safe (a DuckDB cursor per query, MVCC snapshots),
-so each query runs in a worker thread and the event loop stays free. The store has its
-own limiter, smaller than anyio's default pool of 40: a query is CPU-bound in DuckDB
-(which parallelises internally), so more threads than a few per core only add
-contention and tail latency; requests beyond it wait on the event loop in order.
+LocalKusto is blocking and thread-safe (a DuckDB cursor per calling thread, MVCC
+snapshots), so each query runs in a worker thread and the event loop stays free. The
+store has its own limiter, smaller than anyio's default pool of 40: a query is CPU-bound
+in DuckDB, so more threads than a few per core only add contention and tail latency;
+requests beyond it wait on the event loop in order.
 """
 
 from __future__ import annotations
