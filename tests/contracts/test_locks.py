@@ -28,7 +28,9 @@ SUBSET_LOCKS = {
 }
 # Locks resolved on their own (their tools' pins clash with lock.txt), still hash-pinned.
 INDEPENDENT_LOCKS = {"requirements/infra-tools.lock": "requirements/infra-tools.in"}
-# app folder -> its two image locks
+# app folder -> the make target that rewrites its requirements.lock (what its image
+# installs) and its requirements-build.lock (the wheel's build backend: the api image
+# installs it, the gateway's wheel is built by scripts/build-wheel.sh)
 APPS = {"apps/gateway": "make gateway-lock", "api": "make api-lock"}
 # app folder -> the make target that rewrites its requirements-test.lock (test tools the
 # pipeline's unit-test installs beyond ci-tools.lock), and apps with a local-packages.txt
@@ -46,6 +48,15 @@ def pins(path: Path) -> dict[str, str]:
 
 def requirement_name(spec: str) -> str:
     return normal(re.split(r"[\[<>=!~; ]", spec, maxsplit=1)[0])
+
+
+def assert_lock_covers_inputs(lock: str, source: str, remake: str) -> None:
+    """Each spec of the .in file SOURCE is pinned in LOCK."""
+    locked = pins(ROOT / lock)
+    inputs = (ROOT / source).read_text(encoding="utf-8").splitlines()
+    for spec in (line.split("#")[0].strip() for line in inputs):
+        if spec:
+            assert requirement_name(spec) in locked, f"{spec} missing: run `{remake}`"
 
 
 def unhashed_blocks(path: Path) -> list[str]:
@@ -67,7 +78,7 @@ def test_subset_lock_pins_the_repo_locks_versions(lock: str, remake: str) -> Non
 
 
 @pytest.mark.parametrize(("app", "remake"), APPS.items())
-def test_image_locks_cover_the_package_and_its_build_backend(app: str, remake: str) -> None:
+def test_app_locks_cover_the_package_and_its_build_backend(app: str, remake: str) -> None:
     project = tomllib.loads((ROOT / app / "pyproject.toml").read_text(encoding="utf-8"))
     runtime = pins(ROOT / app / "requirements.lock")
     for spec in project["project"]["dependencies"]:
@@ -78,21 +89,15 @@ def test_image_locks_cover_the_package_and_its_build_backend(app: str, remake: s
 
 
 def test_ci_tools_lock_covers_its_inputs() -> None:
-    tools = pins(ROOT / "requirements/ci-tools.lock")
-    inputs = (ROOT / "requirements/ci-tools.in").read_text(encoding="utf-8").splitlines()
-    for spec in (line.split("#")[0].strip() for line in inputs):
-        if spec:
-            assert requirement_name(spec) in tools, f"{spec} missing: run `make lock`"
+    assert_lock_covers_inputs("requirements/ci-tools.lock", "requirements/ci-tools.in", "make lock")
 
 
 @pytest.mark.parametrize(("app", "remake"), TEST_LOCKS.items())
 def test_test_lock_covers_its_inputs(app: str, remake: str) -> None:
     """The pipeline's unit-test installs APP/requirements-test.lock (the app's own test tools)."""
-    locked = pins(ROOT / app / "requirements-test.lock")
-    source = (ROOT / app / "requirements-test.in").read_text(encoding="utf-8").splitlines()
-    for spec in (line.split("#")[0].strip() for line in source):
-        if spec:
-            assert requirement_name(spec) in locked, f"{spec} missing: run `{remake}`"
+    assert_lock_covers_inputs(
+        f"{app}/requirements-test.lock", f"{app}/requirements-test.in", remake
+    )
 
 
 def test_only_the_listed_apps_have_a_test_lock() -> None:
@@ -113,8 +118,4 @@ def test_local_packages_are_packages_of_this_repository(app: str) -> None:
 
 @pytest.mark.parametrize(("lock", "source"), INDEPENDENT_LOCKS.items())
 def test_independent_lock_covers_its_inputs(lock: str, source: str) -> None:
-    locked = pins(ROOT / lock)
-    inputs = (ROOT / source).read_text(encoding="utf-8").splitlines()
-    for spec in (line.split("#")[0].strip() for line in inputs):
-        if spec:
-            assert requirement_name(spec) in locked, f"{spec} missing: run `make lock`"
+    assert_lock_covers_inputs(lock, source, "make lock")

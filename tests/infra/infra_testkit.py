@@ -75,12 +75,16 @@ def trees(bicepcheck: Run) -> dict[str, Any]:
     return result
 
 
+def copy_infra(dest: Path, ignore: tuple[str, ...] = ("build", "__pycache__")) -> Path:
+    """A copy of infra/ at dest, leaving out what ignore names (shutil.ignore_patterns)."""
+    shutil.copytree(INFRA, dest, ignore=shutil.ignore_patterns(*ignore))
+    return dest
+
+
 @pytest.fixture
 def infra_copy(tmp_path: Path) -> Path:
     """A copy of infra/ (without the build output) to break."""
-    copy = tmp_path / "infra"
-    shutil.copytree(INFRA, copy, ignore=shutil.ignore_patterns("build", "__pycache__"))
-    return copy
+    return copy_infra(tmp_path / "infra")
 
 
 def replace_once(path: Path, old: str, new: str) -> None:
@@ -106,6 +110,14 @@ def body(config: dict[str, Any]) -> dict[str, Any]:
 
 def resource(trees: dict[str, Any], file: str, symbol: str) -> dict[str, Any]:
     return body(trees[file]["resources"][symbol]["config"])
+
+
+def app_container(trees: dict[str, Any], symbol: str) -> dict[str, Any]:
+    """The one container of a container app of modules/containerapps.bicep."""
+    app = resource(trees, "modules/containerapps.bicep", symbol)
+    (container,) = app["properties"]["template"]["containers"]
+    found: dict[str, Any] = container
+    return found
 
 
 def module_params(trees: dict[str, Any], symbol: str) -> dict[str, Any]:

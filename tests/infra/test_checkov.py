@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from infra_testkit import INFRA, replace_once
+from infra_testkit import INFRA, copy_infra, replace_once
 
 Checkov = Callable[[Path], dict[str, Any]]
 SKIP = re.compile(r"//\s*checkov:skip=(CKV2?_AZURE_\d+):(.*)")
@@ -31,7 +30,7 @@ def broken_failures(
 ) -> dict[str, set[str]]:
     parent = tmp_path_factory.mktemp("checkov")
     for name, (file, old, new) in BROKEN.items():
-        shutil.copytree(INFRA, parent / name, ignore=shutil.ignore_patterns("build", "checks"))
+        copy_infra(parent / name, ignore=("build", "checks"))
         replace_once(parent / name / file, old, new)
     failed: dict[str, set[str]] = {name: set() for name in BROKEN}
     for check in checkov(parent)["results"]["failed_checks"]:

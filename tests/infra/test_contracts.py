@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from infra_testkit import INFRA, ROOT, module_params, resource, variables
+from infra_testkit import INFRA, ROOT, app_container, module_params, resource, variables
 from powerwatch_api.settings import Settings as ApiSettings
 from powerwatch_gateway import settings as gateway_settings
 from powerwatch_kusto.bundle import render_bundle
@@ -83,9 +83,7 @@ def test_data_connection_equals_issue_14_spec(trees: dict[str, Any]) -> None:
 
 
 def app_env(trees: dict[str, Any], symbol: str) -> dict[str, Any]:
-    app = resource(trees, "modules/containerapps.bicep", symbol)
-    (container,) = app["properties"]["template"]["containers"]
-    return {e["name"]: e["value"] for e in container["env"]}
+    return {e["name"]: e["value"] for e in app_container(trees, symbol)["env"]}
 
 
 def test_gateway_env_names_are_gateway_settings(trees: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 import pytest
-from infra_testkit import ROOT, body, deployed_types
+from infra_testkit import ROOT, app_container, body, deployed_types, resource
 
 # --- the resources against design.md and the diagram ----------------------------------
 
@@ -271,7 +271,7 @@ DESIGN_SETTINGS = [
 
 
 def setting(trees: dict[str, Any], file: str, symbol: str, path: str) -> Any:
-    value: Any = body(trees[file]["resources"][symbol]["config"])
+    value: Any = resource(trees, file, symbol)
     for part in path.split("."):
         value = value[part]
     return value
@@ -299,13 +299,6 @@ def test_nat_gateway_is_the_apps_subnets_only_way_out(trees: dict[str, Any]) -> 
         "Outbound",
         "Internet",
     )
-
-
-def app_container(trees: dict[str, Any], symbol: str) -> dict[str, Any]:
-    template = setting(trees, "modules/containerapps.bicep", symbol, "properties.template")
-    (container,) = template["containers"]
-    found: dict[str, Any] = container
-    return found
 
 
 @pytest.mark.parametrize(

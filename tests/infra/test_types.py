@@ -7,10 +7,9 @@ the rule and the place.
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
-from infra_testkit import INFRA, Run, replace_once
+from infra_testkit import Run, copy_infra, replace_once
 
 
 def test_infra_matches_the_sdk_models(bicepcheck: Run) -> None:
@@ -194,7 +193,7 @@ def broken_reports(bicepcheck: Run, tmp_path_factory: pytest.TempPathFactory) ->
     for case in BROKEN:
         file, old, new = case.values[:3]
         root = tmp_path_factory.mktemp(str(case.id)) / "infra"
-        shutil.copytree(INFRA, root, ignore=shutil.ignore_patterns("build", "__pycache__"))
+        copy_infra(root)
         replace_once(root / str(file), str(old), str(new))
         roots[str(case.id)] = root
     done = bicepcheck("types", *roots.values())

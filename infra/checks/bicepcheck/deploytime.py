@@ -12,22 +12,14 @@ Rule (broken copy in tests/infra/test_types.py):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from .documents import Document
-from .typecheck import Finding
+from .tree import Finding, accessors, body
 
 # A resource's own deploy-time properties (Bicep: id, name, type, apiVersion).
 DEPLOY_TIME = {"id", "name", "type", "apiVersion"}
-INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
-
-
-def _body(config: dict[str, Any]) -> dict[str, Any]:
-    while "condition" in config or "loop_type" in config:
-        config = config["config"]
-    return config
 
 
 def _first_name(value: Any) -> str | None:
@@ -41,23 +33,10 @@ def _first_name(value: Any) -> str | None:
 
 def _references(value: Any) -> Iterator[tuple[str, str]]:
     """(symbol, first property after it) of every `symbol.prop...` inside value."""
-    if isinstance(value, str):
-        for inner in INTERPOLATION.findall(value):
-            parts = re.split(r"[.\[]", inner.strip())
-            if len(parts) > 1:
-                yield parts[0], parts[1]
-    elif isinstance(value, dict):
-        operator = value.get("operator")
-        if isinstance(operator, dict) and operator.get("type") == "property_accessor":
-            operands = operator["operands"]
-            first, second = operands.get("operand_1"), _first_name(operands.get("operand_2"))
-            if isinstance(first, str) and second:
-                yield first, second
-        for item in value.values():
-            yield from _references(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _references(item)
+    for symbol, accessed in accessors(value, interpolations=True):
+        prop = _first_name(accessed)
+        if prop is not None:
+            yield symbol, prop
 
 
 def check_names(docs: list[Document]) -> list[Finding]:
@@ -67,7 +46,7 @@ def check_names(docs: list[Document]) -> list[Finding]:
         modules = doc.tree.get("modules", {})
         declared = [*resources.items(), *modules.items()]
         for symbol, declaration in declared:
-            name = _body(declaration.get("config", {})).get("name")
+            name = body(declaration.get("config", {})).get("name")
             for ref, prop in _references(name):
                 runtime = (ref in resources and prop not in DEPLOY_TIME) or (
                     ref in modules and prop == "outputs"

@@ -16,6 +16,8 @@ from typing import Any
 
 from pycep import BicepParser
 
+from .tree import required_params
+
 USING = re.compile(r"^using\s+'([^']+)'\s*$", re.MULTILINE)
 PARAM = re.compile(r"^param\s+([A-Za-z_][A-Za-z0-9_]*)\s*=", re.MULTILINE)
 
@@ -59,16 +61,12 @@ def parse_bicepparam(path: Path) -> Document:
         raise ParseError(f"{path}: `using` names {using[0]}, which does not exist")
     body = PARAM.sub(lambda m: f"var {m.group(1)} =", USING.sub("", text))
     tree = _parse(body, path)
-    declared = parse_bicep(template).tree.get("parameters", {})
+    template_tree = parse_bicep(template).tree
+    declared = template_tree.get("parameters", {})
     unknown = sorted(set(tree.get("variables", {})) - set(declared))
     if unknown:
         raise ParseError(f"{path}: {', '.join(unknown)} not declared in {using[0]}")
-    # pycep gives a param without a default as `default: null`.
-    missing = sorted(
-        name
-        for name, spec in declared.items()
-        if spec.get("default") is None and name not in tree.get("variables", {})
-    )
+    missing = sorted(required_params(template_tree) - set(tree.get("variables", {})))
     if missing:
         raise ParseError(f"{path}: no value for {', '.join(missing)} (no default in template)")
     return Document(path, tree)

@@ -7,39 +7,10 @@ Rules (broken copies in tests/infra/test_types.py):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from .documents import Document
-from .typecheck import Finding
-
-
-def _body(config: dict[str, Any]) -> dict[str, Any]:
-    while "condition" in config or "loop_type" in config:
-        config = config["config"]
-    return config
-
-
-def required_params(tree: dict[str, Any]) -> set[str]:
-    """Params without a default (pycep gives `default: null` for those)."""
-    return {
-        name for name, spec in tree.get("parameters", {}).items() if spec.get("default") is None
-    }
-
-
-def _accessors(value: Any) -> Iterator[tuple[str, Any]]:
-    """(symbol, what it accesses) of every `symbol.x...` expression inside value."""
-    if isinstance(value, dict):
-        operator = value.get("operator")
-        if isinstance(operator, dict) and operator.get("type") == "property_accessor":
-            operands = operator["operands"]
-            if isinstance(operands.get("operand_1"), str):
-                yield operands["operand_1"], operands.get("operand_2")
-        for item in value.values():
-            yield from _accessors(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _accessors(item)
+from .tree import Finding, accessors, body, required_params
 
 
 def _output_name(accessed: Any) -> str | None:
@@ -78,14 +49,14 @@ def check_modules(docs: list[Document]) -> list[Finding]:
                 continue
             targets[symbol] = target
             declared = target.tree.get("parameters", {})
-            passed = set(_body(module["config"]).get("params", {}))
+            passed = set(body(module["config"]).get("params", {}))
             for name in sorted(passed - set(declared)):
                 message = f"{target.path.name} declares no param {name!r}"
                 findings.append(Finding("module-param", where, message))
             for name in sorted(required_params(target.tree) - passed):
                 message = f"{target.path.name} requires param {name!r}"
                 findings.append(Finding("module-param", where, message))
-        for symbol, accessed in _accessors(doc.tree):
+        for symbol, accessed in accessors(doc.tree):
             name = _output_name(accessed) if symbol in targets else None
             if name is not None and name not in targets[symbol].tree.get("outputs", {}):
                 message = f"module {symbol} has no output {name!r}"

@@ -56,13 +56,21 @@ class UnknownResourceError(Exception):
     """No SDK model is registered, or the SDK does not model the API version."""
 
 
+class ApiVersionError(UnknownResourceError):
+    """The resource type is modelled, but not at the API version the template asks for."""
+
+
+def folder_version(folder: str) -> str:
+    return folder[1:].replace("_", "-")
+
+
 @cache
 def api_versions(package: str) -> frozenset[str]:
     """API versions the installed package models: version folders, or its operations."""
     module = importlib.import_module(package)
     root = Path(module.__file__ or "").parent
     found = {
-        p.name[1:].replace("_", "-", 2).replace("_", "-")
+        folder_version(p.name)
         for p in root.iterdir()
         if p.is_dir() and re.fullmatch(r"v\d{4}_\d{2}_\d{2}(_preview)?", p.name)
     }
@@ -70,10 +78,6 @@ def api_versions(package: str) -> frozenset[str]:
         if source.is_file():
             found.update(API_VERSION_IN_SOURCE.findall(source.read_text(encoding="utf-8")))
     return frozenset(found)
-
-
-def folder_version(folder: str) -> str:
-    return folder[1:].replace("_", "-")
 
 
 def resource_schema(rtype: str, api_version: str, kind: str | None) -> Node:
@@ -87,11 +91,11 @@ def resource_schema(rtype: str, api_version: str, kind: str | None) -> Node:
         raise UnknownResourceError(f"{rtype}: no SDK model registered for this resource type")
     package, folder, model = RESOURCE_MODELS[key]
     if folder is not None and folder_version(folder) != api_version:
-        raise UnknownResourceError(
+        raise ApiVersionError(
             f"{rtype}@{api_version}: the schema is {package} {folder_version(folder)}"
         )
     if api_version not in api_versions(package):
-        raise UnknownResourceError(
+        raise ApiVersionError(
             f"{rtype}@{api_version}: {package} does not model this API version "
             f"(it has {', '.join(sorted(api_versions(package)))})"
         )

@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from .documents import Document
-from .typecheck import Finding
+from .tree import INTERPOLATION, Finding, body
 
-INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
 # An identifier not followed by "(" (a function call such as last(...) is no symbol).
 IDENTIFIER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?!\s*\(|[A-Za-z0-9_])")
 
@@ -60,18 +59,12 @@ def _roots(value: Any, certain: bool = False) -> Iterator[str]:
             yield from _roots(item, certain=certain)
 
 
-def _body(config: dict[str, Any]) -> dict[str, Any]:
-    while "condition" in config or "loop_type" in config:
-        config = config["config"]
-    return config
-
-
 def _declaration_roots(section: str, declaration: dict[str, Any]) -> set[str]:
     roots = set(_roots(declaration))
     if section in ("resources", "modules"):
-        body = _body(declaration.get("config", {}))
+        inner = body(declaration.get("config", {}))
         for key in ("parent", "scope", "dependsOn", "depends_on"):
-            roots.update(_roots(body.get(key), certain=True))
+            roots.update(_roots(inner.get(key), certain=True))
     return roots
 
 

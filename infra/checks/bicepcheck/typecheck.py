@@ -15,24 +15,14 @@ param, var, resource, module or loop variable) are not literals and are not judg
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from .documents import Document
-from .sdk import Node, UnknownResourceError, resource_schema
+from .sdk import ApiVersionError, Node, UnknownResourceError, resource_schema
+from .tree import Finding, body, wrappers
 
 # Bicep's own keys of a resource body; not ARM properties.
 BICEP_KEYS = {"name", "parent", "scope", "depends_on", "dependsOn"}
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: [{self.rule}] {self.message}"
 
 
 def _symbols(tree: dict[str, Any]) -> set[str]:
@@ -42,8 +32,8 @@ def _symbols(tree: dict[str, Any]) -> set[str]:
     return names
 
 
-def _loop_names(body: dict[str, Any]) -> set[str]:
-    detail = body.get("loop_type", {}).get("detail", {}) or {}
+def _loop_names(layer: dict[str, Any]) -> set[str]:
+    detail = layer.get("loop_type", {}).get("detail", {}) or {}
     return {v for k, v in detail.items() if k in ("item_name", "index_name") and v}
 
 
@@ -83,31 +73,27 @@ class Checker:
     def resource(self, symbol: str, resource: dict[str, Any]) -> None:
         rtype = resource["type"].split("@", 1)[0]
         version = resource["api_version"]
-        body = resource.get("config", {})
+        config = resource.get("config", {})
         symbols = set(self.symbols)
-        while "loop_type" in body or "condition" in body:
-            symbols |= _loop_names(body)
-            body = body.get("config", {})
-        kind = body.get("kind") if isinstance(body.get("kind"), str) else None
+        for layer in wrappers(config):
+            symbols |= _loop_names(layer)
+        inner = body(config)
+        kind = inner.get("kind") if isinstance(inner.get("kind"), str) else None
         try:
             schema = resource_schema(rtype, version, kind)
         except UnknownResourceError as error:
-            rule = (
-                "api-version"
-                if "API version" in str(error) or "schema is" in str(error)
-                else "unknown-type"
-            )
+            rule = "api-version" if isinstance(error, ApiVersionError) else "unknown-type"
             self.add(rule, symbol, str(error))
             return
         if resource.get("existing"):
             return
         saved, self.symbols = self.symbols, symbols
         try:
-            for key, value in body.items():
+            for key, value in inner.items():
                 if key in BICEP_KEYS:
                     continue
                 self.value(f"{symbol}.{key}", value, schema, key)
-            self.required(symbol, body, schema)
+            self.required(symbol, inner, schema)
         finally:
             self.symbols = saved
 
