@@ -5,7 +5,8 @@
 #
 #   APP_DIR/requirements.lock        the [project] dependencies of APP_DIR/pyproject.toml
 #   APP_DIR/requirements-build.lock  its [build-system] requires (the wheel's build
-#                                    backend; used only in the image's builder stage)
+#                                    backend: scripts/build-wheel.sh, the pipeline's
+#                                    build-wheel, and the API image's kusto build)
 #   APP_DIR/requirements-test.lock   APP_DIR/requirements-test.in, when it exists: the
 #                                    tools the app's tests need beyond
 #                                    requirements/ci-tools.lock (the pipeline's

@@ -1,8 +1,8 @@
 """Shared fixtures: a throwaway PKI (real certificates) and a scriptable TLS Driver.
 
 Everything here is real: certificates from `cryptography`, TLS from `ssl`,
-sockets on 127.0.0.1 with ports chosen by the OS. Only stdlib, `cryptography` and the
-package are imported so `pytest tests/test_app.py` needs nothing else (the gateway
+sockets on 127.0.0.1 with ports chosen by the OS. Only the stdlib, `cryptography`, the
+test tools and the package are imported, so the gateway's tests need nothing else (the gateway
 ships no certificate generator: the one-machine platform's dev certificates live in
 apps/local).
 """

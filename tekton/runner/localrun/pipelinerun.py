@@ -46,7 +46,6 @@ class RunReport:
     order: list[str] = field(default_factory=list)  # in start order
     parents: dict[str, set[str]] = field(default_factory=dict)
     seconds: float = 0.0
-    started: dict[str, float] = field(default_factory=dict)  # seconds after the run began
     results: dict[str, str] = field(default_factory=dict)  # pipeline results emitted
     omitted: dict[str, str] = field(default_factory=dict)  # pipeline result -> why not
 
@@ -150,7 +149,6 @@ class PipelineRunner:
         # How each pipeline workspace is backed in the PipelineRun (emptyDir when not said).
         self.run_workspaces = run_workspaces or {}
         self.coschedule = coschedule
-        self.started: dict[str, float] = {}
         self.workspace_dirs = workspace_dirs
         self.run_dir = run_dir
         self.machine = machine
@@ -273,7 +271,6 @@ class PipelineRunner:
     def _start(self, task: dict[str, Any], final: bool) -> Outcome:
         with self._lock:
             self.order.append(task["name"])
-            self.started[task["name"]] = self.log.elapsed()
         self.log.line(task["name"], "", "started")
         try:
             outcome = self.run_one(task, final)
@@ -358,7 +355,6 @@ class PipelineRunner:
             order=self.order,
             parents=parents,
             seconds=time.monotonic() - started,
-            started=dict(self.started),
             results=emitted,
             omitted=omitted,
         )
