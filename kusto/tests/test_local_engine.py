@@ -568,33 +568,68 @@ def test_reader_cursors_are_reused_per_thread_and_pruned(kusto: LocalKusto) -> N
     ask()  # a failed query leaves the thread a working cursor
 
 
-def test_a_reader_parses_a_text_once_and_binds_each_call(
+def test_a_text_is_compiled_once_and_binds_each_call(
     kusto: LocalKusto, schema: KustoSchema
 ) -> None:
-    """The parsed statement is syntax only: values and data are fresh on every call."""
+    """The compiled statement is syntax only: values and data are fresh on every call."""
     kusto.ingest([reading(0, voltage=250.0, current=30.0)])
     assert [e["ReadingId"] for e in events(kusto, schema)] == ["drv-01:0"]
-    reader = kusto._readers.current()
-    parsed = reader.parsed
+    misses = kusto.cache_stats().misses
     kusto.ingest([reading(1, voltage=250.0, current=30.0), reading(2, device="drv-02")])
-    # The same text again, other values: no new parse, the rows committed since are seen.
+    # The same text again, other values: not compiled again, the rows committed since seen.
     assert [e["ReadingId"] for e in events(kusto, schema)] == ["drv-01:1", "drv-01:0"]
     assert [e["ReadingId"] for e in events(kusto, schema, deviceId="drv-02")] == []
     assert [e["ReadingId"] for e in events(kusto, schema, maxRows=1)] == ["drv-01:1"]
-    assert kusto._readers.current() is reader
-    assert reader.parsed == parsed
-    kusto.query("print a = 1")  # another text: parsed once more
-    assert reader.parsed == parsed + 1
+    assert kusto.cache_stats().misses == misses
 
 
-def test_parsed_statements_per_reader_are_bounded() -> None:
+def test_one_compiled_text_serves_every_thread_at_once(
+    kusto: LocalKusto, schema: KustoSchema
+) -> None:
+    """Threads run the same parsed statement on their own cursors, each with its values."""
+    devices = [f"drv-{n:02d}" for n in range(1, 7)]
+    kusto.ingest(
+        [reading(n, device=d, voltage=250.0, current=30.0) for d in devices for n in range(3)]
+    )
+    events(kusto, schema)  # compiled here, on the main thread's cursor
+    misses = kusto.cache_stats().misses
+    start = threading.Barrier(len(devices))
+    seen: dict[str, set[str]] = {}
+
+    def ask(device: str) -> None:
+        start.wait()
+        answers = {
+            e["ReadingId"] for _ in range(25) for e in events(kusto, schema, deviceId=device)
+        }
+        seen[device] = answers
+
+    workers = [threading.Thread(target=ask, args=(d,)) for d in devices]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert seen == {d: {f"{d}:{n}" for n in range(3)} for d in devices}
+    assert kusto.cache_stats().misses == misses
+
+
+def test_a_sql_script_runs_as_text_and_a_statement_on_any_cursor() -> None:
     connection = duckdb.connect()
-    readers = Readers(connection, capacity=3)
+    readers = Readers(connection)
     reader = readers.current()
-    for n in range(10):
-        assert reader.execute(f"SELECT {n} + $one AS x", {"one": 1}).fetchall() == [(n + 1,)]
-    assert reader.parsed == 3
-    # A text of two statements runs as a script, as DuckDB runs any text.
-    assert reader.execute("SELECT 1; SELECT 2 AS y", {}).fetchall() == [(2,)]
+    # A text of two statements is not one parse tree: it runs as a script, as DuckDB runs
+    # any text.
+    script = "SELECT 1; SELECT 2 AS y"
+    assert reader.parse(script) == script
+    assert reader.execute(script, {}).fetchall() == [(2,)]
+    statement = reader.parse("SELECT 40 + $two AS x")
+    assert isinstance(statement, duckdb.Statement)
+    answers: list[Any] = []
+    other = threading.Thread(
+        target=lambda: answers.append(readers.current().execute(statement, {"two": 2}).fetchall())
+    )
+    other.start()
+    other.join()
+    assert answers == [[(42,)]]
+    assert reader.execute(statement, {"two": 3}).fetchall() == [(43,)]
     readers.close()
     connection.close()

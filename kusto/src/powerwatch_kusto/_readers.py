@@ -1,26 +1,14 @@
-"""LocalKusto's reader connections: one DuckDB cursor per calling thread, each with the
-statements it has parsed.
+"""LocalKusto's reader connections: one DuckDB cursor per calling thread.
 
 A cursor is a connection to the same database; each statement is its own transaction, so
 it sees the last commit. A thread keeps its cursor: opening one and setting its time zone
 cost about as much as a small query.
-
-Each reader also keeps the parsed form of the SQL texts it has run (`extract_statements`,
-DuckDB's public API), keyed by the text, and executes that instead of the text. The SQL of
-a query text is the same on every call (values are bound separately), and executing a
-text parses it again each time, which for the CTE chains duckdb-kql renders costs a good
-part of a small query. What is kept is syntax only, never data: every execution binds
-against the current catalog and reads the current snapshot. It is the ordinary
-statement-reuse of a database driver, per connection like a prepared-statement set.
-DuckDB's own prepared statements would not save more (a statement with parameters is
-bound and planned again at each execution), and the Python client exposes none.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,37 +16,29 @@ import duckdb
 
 
 class _Reader:
-    """One thread's cursor and the statements parsed on it (least recently used last out)."""
+    """One thread's cursor."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, capacity: int) -> None:
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self.cursor = cursor
-        self._capacity = capacity
-        self._parsed: OrderedDict[str, duckdb.Statement | None] = OrderedDict()
 
-    def execute(self, sql: str, values: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
-        statement = self._statement(sql)
-        query: duckdb.Statement | str = sql if statement is None else statement
+    def execute(
+        self, query: duckdb.Statement | str, values: Mapping[str, Any]
+    ) -> duckdb.DuckDBPyConnection:
         return self.cursor.execute(query, dict(values)) if values else self.cursor.execute(query)
 
-    def _statement(self, sql: str) -> duckdb.Statement | None:
-        """The parsed statement of *sql*; None when the text is not one statement."""
-        if sql in self._parsed:
-            self._parsed.move_to_end(sql)
-            return self._parsed[sql]
+    def parse(self, sql: str) -> duckdb.Statement | str:
+        """*sql* parsed, to execute many times; the text itself when it is not one statement.
+
+        Executing a parsed statement skips parsing the text again, which for the CTE chains
+        duckdb-kql renders is a good part of a small query. DuckDB executes a copy of the
+        statement each time (duckdb-python, `DuckDBPyStatement::GetStatement`), so the
+        parsed form may run on any cursor and thread.
+        """
         statements = self.cursor.extract_statements(sql)
         # A script of several statements runs as text, as DuckDB would run it anyway.
-        statement = statements[0] if len(statements) == 1 else None
-        self._parsed[sql] = statement
-        while len(self._parsed) > self._capacity:
-            self._parsed.popitem(last=False)
-        return statement
-
-    @property
-    def parsed(self) -> int:
-        return len(self._parsed)
+        return statements[0] if len(statements) == 1 else sql
 
     def close(self) -> None:
-        self._parsed.clear()
         with contextlib.suppress(duckdb.Error):
             self.cursor.close()
 
@@ -66,9 +46,8 @@ class _Reader:
 class Readers:
     """The reader cursors of one database connection, one per calling thread."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, capacity: int) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self._connection = connection
-        self._capacity = capacity
         self._local = threading.local()
         self._by_thread: dict[threading.Thread, _Reader] = {}
         self._lock = threading.Lock()
@@ -79,7 +58,7 @@ class Readers:
         if reader is None:
             cursor = self._connection.cursor()
             cursor.execute("SET TimeZone = 'UTC'")
-            reader = _Reader(cursor, self._capacity)
+            reader = _Reader(cursor)
             with self._lock:
                 # Worker threads come and go (thread pools retire idle ones): close the
                 # readers of finished threads so they do not accumulate.

@@ -93,10 +93,17 @@ class CacheStats:
 
 @dataclass(frozen=True)
 class _Compiled:
-    """A query text's translation plus what binding needs, computed once per text."""
+    """A query text compiled once: its translation, the SQL parsed, what binding needs.
+
+    `statement` is the SQL's parse tree (DuckDB's public `extract_statements`), or the SQL
+    text when it is not exactly one statement. It is syntax only: every execution binds
+    it against the current catalog and reads the current snapshot, and DuckDB executes a
+    copy of it each time, so one compiled text serves every reader cursor and thread.
+    """
 
     translation: TranslationResult
     sql: str
+    statement: duckdb.Statement | str
     slots: dict[str, str]
     nullable: frozenset[str]
 
@@ -156,7 +163,7 @@ class LocalKusto:
         self._hits = 0
         self._misses = 0
         # Queries run on one reader cursor per calling thread (_readers.py).
-        self._readers = Readers(self._connection, capacity=_CACHE_SIZE)
+        self._readers = Readers(self._connection)
         try:
             self._create_tables()
         except BaseException:
@@ -187,9 +194,9 @@ class LocalKusto:
 
     def query(self, kql: str, parameters: Mapping[str, Any] | None = None) -> QueryResult:
         """Run KQL (e.g. `declare query_parameters(...); Fn(...)`) with bound values."""
-        sql, bound = self.translate(kql, parameters)
+        compiled, bound = self._bound(kql, parameters)
         try:
-            cursor = self._readers.current().execute(sql, bound)
+            cursor = self._readers.current().execute(compiled.statement, bound)
             description = cursor.description or ()
             columns = tuple(d[0] for d in description)
             rows = _with_utc(cursor.fetchall(), description)
@@ -208,9 +215,15 @@ class LocalKusto:
         """The DuckDB SQL and bound values for a KQL query (what query() executes).
 
         The SQL of a text does not depend on the values (they are placeholders, each cast
-        to the type the text declares), so it is translated once and kept in an LRU cache
-        keyed by the text; each call only coerces and binds the values.
+        to the type the text declares), so a text is compiled once (translated and parsed)
+        and kept in an LRU keyed by the text; each call only coerces and binds the values.
         """
+        compiled, bound = self._bound(kql, parameters)
+        return compiled.sql, bound
+
+    def _bound(
+        self, kql: str, parameters: Mapping[str, Any] | None
+    ) -> tuple[_Compiled, dict[str, Any]]:
         compiled = self._translated(kql)
         translated = compiled.translation
         values = {k: naive_utc(v) for k, v in (parameters or {}).items()}
@@ -229,7 +242,7 @@ class LocalKusto:
         bound = {slot: value for slot, value in bound.items() if slot in translated.slots}
         if CLOCK_SLOT in translated.parameters and self._now is not None:
             bound[CLOCK_SLOT] = naive_utc(self._now())
-        return compiled.sql, bound
+        return compiled, bound
 
     def cache_stats(self) -> CacheStats:
         """Hits, misses and size of the translation cache (for tests and diagnostics)."""
@@ -253,11 +266,16 @@ class LocalKusto:
                 query_now=_PINNED if self._now is not None else None,
                 allow_write=False,
             )
+            sql = str(translated)
+            statement = self._readers.current().parse(sql)
         except KqlError as error:
             raise QueryError(f"cannot run this KQL locally: {error}") from error
+        except duckdb.Error as error:
+            raise QueryError(f"the local engine cannot parse this KQL's SQL: {error}") from error
         compiled = _Compiled(
             translation=translated,
-            sql=str(translated),
+            sql=sql,
+            statement=statement,
             slots={d.name: d.slot for d in translated.declarations},
             nullable=frozenset(p.name for p in declared_parameters(kql) if p.default is not None),
         )
