@@ -69,14 +69,25 @@ var schemaScript = loadTextContent('build/powerwatch.kql')
 
 var suffix = uniqueString(resourceGroup().id)
 var compactPrefix = replace(prefix, '-', '')
+// The private DNS zone of each private endpoint's service (Microsoft's table "Azure
+// Private Endpoint private DNS zone values"), passed to each module by name: the order
+// of the list the network module creates them from means nothing.
+var eventHubsDnsZone = 'privatelink.servicebus.windows.net'
+var keyVaultDnsZone = 'privatelink.vaultcore.azure.net'
+var filesDnsZone = 'privatelink.file.core.windows.net'
+// ADX's cluster endpoint also needs the storage zones of its ingestion (blob, queue, table).
+var kustoDnsZone = 'privatelink.${location}.kusto.windows.net'
+var blobDnsZone = 'privatelink.blob.core.windows.net'
+var queueDnsZone = 'privatelink.queue.core.windows.net'
+var tableDnsZone = 'privatelink.table.core.windows.net'
 var privateDnsZones = [
-  'privatelink.servicebus.windows.net'
-  'privatelink.vaultcore.azure.net'
-  'privatelink.file.core.windows.net'
-  'privatelink.${location}.kusto.windows.net'
-  'privatelink.blob.core.windows.net'
-  'privatelink.queue.core.windows.net'
-  'privatelink.table.core.windows.net'
+  eventHubsDnsZone
+  keyVaultDnsZone
+  filesDnsZone
+  kustoDnsZone
+  blobDnsZone
+  queueDnsZone
+  tableDnsZone
 ]
 
 module monitoring 'modules/monitoring.bicep' = {
@@ -115,7 +126,7 @@ module vault 'modules/keyvault.bicep' = {
     name: take('${prefix}-kv-${suffix}', 24)
     gatewayPrincipalId: identities.outputs.gatewayPrincipalId
     endpointsSubnetId: network.outputs.endpointsSubnetId
-    dnsZoneId: resourceId('Microsoft.Network/privateDnsZones', privateDnsZones[1])
+    dnsZoneId: resourceId('Microsoft.Network/privateDnsZones', keyVaultDnsZone)
     workspaceId: monitoring.outputs.workspaceId
   }
 }
@@ -130,7 +141,7 @@ module eventHubs 'modules/eventhubs.bicep' = {
     adxConsumerGroup: adxConsumerGroup
     gatewayPrincipalId: identities.outputs.gatewayPrincipalId
     endpointsSubnetId: network.outputs.endpointsSubnetId
-    dnsZoneId: resourceId('Microsoft.Network/privateDnsZones', privateDnsZones[0])
+    dnsZoneId: resourceId('Microsoft.Network/privateDnsZones', eventHubsDnsZone)
     workspaceId: monitoring.outputs.workspaceId
   }
 }
@@ -157,10 +168,10 @@ module adx 'modules/adx.bicep' = {
     apiClientId: identities.outputs.apiClientId
     endpointsSubnetId: network.outputs.endpointsSubnetId
     dnsZoneIds: [
-      resourceId('Microsoft.Network/privateDnsZones', privateDnsZones[3])
-      resourceId('Microsoft.Network/privateDnsZones', privateDnsZones[4])
-      resourceId('Microsoft.Network/privateDnsZones', privateDnsZones[5])
-      resourceId('Microsoft.Network/privateDnsZones', privateDnsZones[6])
+      resourceId('Microsoft.Network/privateDnsZones', kustoDnsZone)
+      resourceId('Microsoft.Network/privateDnsZones', blobDnsZone)
+      resourceId('Microsoft.Network/privateDnsZones', queueDnsZone)
+      resourceId('Microsoft.Network/privateDnsZones', tableDnsZone)
     ]
     workspaceId: monitoring.outputs.workspaceId
   }
@@ -172,7 +183,7 @@ module spool 'modules/spool-storage.bicep' = {
     location: location
     name: take('${compactPrefix}spool${suffix}', 24)
     endpointsSubnetId: network.outputs.endpointsSubnetId
-    dnsZoneId: resourceId('Microsoft.Network/privateDnsZones', privateDnsZones[2])
+    dnsZoneId: resourceId('Microsoft.Network/privateDnsZones', filesDnsZone)
     workspaceId: monitoring.outputs.workspaceId
   }
 }

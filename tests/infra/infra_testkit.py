@@ -66,13 +66,18 @@ def checkov() -> Callable[[Path], dict[str, Any]]:
     return run
 
 
-@pytest.fixture(scope="session")
-def trees(bicepcheck: Run) -> dict[str, Any]:
-    """pycep's tree of every infra/ file, keyed by path relative to infra/."""
-    done = bicepcheck("dump")
+def dump(bicepcheck: Run, root: Path = INFRA) -> dict[str, Any]:
+    """pycep's tree of every file under root (infra/ or a copy), keyed by path relative to it."""
+    done = bicepcheck("dump", root)
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result
+
+
+@pytest.fixture(scope="session")
+def trees(bicepcheck: Run) -> dict[str, Any]:
+    """pycep's tree of every infra/ file, keyed by path relative to infra/."""
+    return dump(bicepcheck)
 
 
 def copy_infra(dest: Path, ignore: tuple[str, ...] = ("build", "__pycache__")) -> Path:
