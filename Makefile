@@ -60,12 +60,16 @@ apt:  ## install the Debian packages the tests need (skips what is present)
 	bash scripts/ensure-apt.sh $(APT_PACKAGES)
 
 .PHONY: lock
-lock: venv  ## re-resolve requirements/*.in into lock.txt, ci-tools.lock (its subset), infra-tools.lock
+lock: venv  ## re-resolve requirements/*.in into lock.txt, ci-{lint,test,build}.lock (its subsets), infra-tools.lock
 	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header -q \
-	  $(filter-out requirements/ci-tools.in requirements/infra-tools.in,$(wildcard requirements/*.in)) \
+	  $(filter-out requirements/ci-%.in requirements/infra-tools.in,$(wildcard requirements/*.in)) \
 	  -o requirements/lock.txt
-	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header -q \
-	  -c requirements/lock.txt requirements/ci-tools.in -o requirements/ci-tools.lock
+	@# One lock per CI task, so a task's venv holds only its own tools (a test cannot
+	@# import build or bandit); -c lock.txt: the versions the repository's tests run.
+	for task in lint test build; do \
+	  $(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header -q \
+	    -c requirements/lock.txt requirements/ci-$$task.in -o requirements/ci-$$task.lock; \
+	done
 	@# checkov pins versions that clash with lock.txt: the infra tools are locked on their own.
 	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header -q \
 	  requirements/infra-tools.in -o requirements/infra-tools.lock

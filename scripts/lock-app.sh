@@ -9,7 +9,7 @@
 #                                    build-wheel, and the API image's kusto build)
 #   APP_DIR/requirements-test.lock   APP_DIR/requirements-test.in, when it exists: the
 #                                    tools the app's tests need beyond
-#                                    requirements/ci-tools.lock (the pipeline's
+#                                    requirements/ci-test.lock (the pipeline's
 #                                    unit-test only; never in the image)
 #
 # All are a subset of requirements/lock.txt: that lock is passed as a constraint, so

@@ -24,7 +24,16 @@ SUBSET_LOCKS = {
     "api/requirements.lock": "make api-lock",
     "api/requirements-build.lock": "make api-lock",
     "api/requirements-test.lock": "make api-lock",
-    "requirements/ci-tools.lock": "make lock",
+    "requirements/ci-lint.lock": "make lock",
+    "requirements/ci-test.lock": "make lock",
+    "requirements/ci-build.lock": "make lock",
+}
+# One lock per CI task (Tekton task and workflow job), each made by `make lock` from its
+# .in: lock -> input.
+CI_LOCKS = {
+    "requirements/ci-lint.lock": "requirements/ci-lint.in",
+    "requirements/ci-test.lock": "requirements/ci-test.in",
+    "requirements/ci-build.lock": "requirements/ci-build.in",
 }
 # Locks resolved on their own (their tools' pins clash with lock.txt), still hash-pinned.
 INDEPENDENT_LOCKS = {"requirements/infra-tools.lock": "requirements/infra-tools.in"}
@@ -33,7 +42,8 @@ INDEPENDENT_LOCKS = {"requirements/infra-tools.lock": "requirements/infra-tools.
 # installs it, the gateway's wheel is built by scripts/build-wheel.sh)
 APPS = {"apps/gateway": "make gateway-lock", "api": "make api-lock"}
 # app folder -> the make target that rewrites its requirements-test.lock (test tools the
-# pipeline's unit-test installs beyond ci-tools.lock), and apps with a local-packages.txt
+# pipeline's unit-test installs beyond requirements/ci-test.lock), and apps with a
+# local-packages.txt
 TEST_LOCKS = {"api": "make api-lock"}
 LOCAL_PACKAGES = ["api"]
 
@@ -88,8 +98,58 @@ def test_app_locks_cover_the_package_and_its_build_backend(app: str, remake: str
         assert requirement_name(spec) in build, f"{spec} missing: run `{remake}`"
 
 
-def test_ci_tools_lock_covers_its_inputs() -> None:
-    assert_lock_covers_inputs("requirements/ci-tools.lock", "requirements/ci-tools.in", "make lock")
+def input_names(source: str) -> set[str]:
+    lines = (ROOT / source).read_text(encoding="utf-8").splitlines()
+    return {requirement_name(s) for s in (line.split("#")[0].strip() for line in lines) if s}
+
+
+@pytest.mark.parametrize(("lock", "source"), CI_LOCKS.items())
+def test_ci_lock_covers_its_inputs(lock: str, source: str) -> None:
+    assert_lock_covers_inputs(lock, source, "make lock")
+
+
+def test_every_ci_input_has_its_lock() -> None:
+    """`make lock` compiles requirements/ci-*.in; each is one CI task's lock here."""
+    inputs = {p.relative_to(ROOT).as_posix() for p in (ROOT / "requirements").glob("ci-*.in")}
+    locks = {p.relative_to(ROOT).as_posix() for p in (ROOT / "requirements").glob("ci-*.lock")}
+    assert inputs == set(CI_LOCKS.values())
+    assert locks == set(CI_LOCKS)
+
+
+def foreign_tools(lock: str, root: Path = ROOT) -> set[str]:
+    """The other CI tasks' top-level tools that LOCK (read under ROOT) pins."""
+    others = set().union(*(input_names(s) for other, s in CI_LOCKS.items() if other != lock))
+    return others & set(pins(root / lock))
+
+
+@pytest.mark.parametrize("lock", CI_LOCKS)
+def test_a_ci_lock_pins_no_other_tasks_tools(lock: str) -> None:
+    """A task's venv holds only its own tools: a unit test that imports build or bandit
+    (absent from the app's image) fails in CI instead of passing."""
+    assert foreign_tools(lock) == set()
+
+
+def test_the_test_lock_has_no_linter_or_build_tool_and_the_lint_lock_no_pytest() -> None:
+    test_lock = pins(ROOT / "requirements/ci-test.lock")
+    assert {"pytest", "pytest-cov", "hypothesis"} <= set(test_lock)
+    assert {"ruff", "bandit", "build", "twine", "check-wheel-contents"} & set(test_lock) == set()
+    lint_lock = pins(ROOT / "requirements/ci-lint.lock")
+    assert {"ruff", "bandit"} <= set(lint_lock)
+    assert {"pytest", "pytest-cov", "hypothesis", "build"} & set(lint_lock) == set()
+    build_lock = pins(ROOT / "requirements/ci-build.lock")
+    assert {"build", "twine", "check-wheel-contents"} <= set(build_lock)
+    assert {"pytest", "ruff", "bandit"} & set(build_lock) == set()
+
+
+def test_a_lock_with_another_tasks_tool_is_noticed(tmp_path: Path) -> None:
+    """The disjointness check reads the lock: a test lock that also pins ruff fails it."""
+    lock = tmp_path / "requirements/ci-test.lock"
+    lock.parent.mkdir()
+    text = (ROOT / "requirements/ci-test.lock").read_text(encoding="utf-8")
+    lock.write_text(
+        text + "ruff==0.17.6 \\\n    --hash=sha256:" + "0" * 64 + "\n", encoding="utf-8"
+    )
+    assert foreign_tools("requirements/ci-test.lock", tmp_path) == {"ruff"}
 
 
 @pytest.mark.parametrize(("app", "remake"), TEST_LOCKS.items())

@@ -223,6 +223,12 @@ def caches(text: str) -> list[str]:
         ]
         if not setups or setups[0].get("with", {}).get("cache") != "pip":
             problems.append(f"{name}: pip is not cached")
+            continue
+        # The cache is keyed on the job's own tools lock (each job installs only its own).
+        lock = found[name].get("env", {}).get("CI_TOOLS_LOCK")
+        keys = str(setups[0]["with"].get("cache-dependency-path", "")).split()
+        if not lock or lock not in keys:
+            problems.append(f"{name}: the pip cache is not keyed on its lock {lock}")
     trivy_cache = [
         s
         for s in found.get("scan-image", {}).get("steps", [])

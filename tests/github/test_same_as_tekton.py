@@ -15,12 +15,19 @@ from typing import Any
 import gha_commands as cmd
 import pytest
 
-# Jobs that run the repository's Python tools, and the tools' lock.
+# Jobs that run the repository's Python tools.
 PYTHON_JOBS = ("lint", "unit-test", "build-wheel")
 TOOL_JOBS = ("lint", "unit-test", "build-wheel", "build-image", "scan-image")
 # The build args through which the Dockerfile gets the wheel, on both sides.
 WHEEL_BUILD_ARGS = {"WHEEL", "WHEEL_SHA256"}
-CI_TOOLS_LOCK = "requirements/ci-tools.lock"
+# Each Python job's own tools lock: the Tekton task's CI_TOOLS_LOCK default, the
+# pipeline param passed to it, and the workflow job's env CI_TOOLS_LOCK.
+TOOLS_LOCKS = {
+    "lint": ("lint-tools-lock", "requirements/ci-lint.lock"),
+    "unit-test": ("test-tools-lock", "requirements/ci-test.lock"),
+    "build-wheel": ("build-tools-lock", "requirements/ci-build.lock"),
+}
+CI_LOCK = re.compile(r"^requirements/ci-[\w-]+\.lock$")
 LOCKED_INSTALL = {"--no-deps", "--require-hashes", "--only-binary=:all:"}
 # Options that may differ, and why. Anything else that differs fails the test.
 MAY_DIFFER: dict[tuple[str, str | None], dict[str, str]] = {
@@ -148,13 +155,40 @@ def image_from_wheel(
     return problems
 
 
-def lock_drift(installs: set[cmd.LockInstall], where: str) -> list[str]:
-    locked = [i for i in installs if i.requirements == CI_TOOLS_LOCK and i.flags >= LOCKED_INSTALL]
-    return (
-        []
-        if locked
-        else [f"{where} does not install {CI_TOOLS_LOCK} with {sorted(LOCKED_INSTALL)}"]
-    )
+def lock_drift(installs: set[cmd.LockInstall], where: str, lock: str) -> list[str]:
+    """WHERE installs LOCK hash-locked, and no other CI task's lock."""
+    problems = []
+    if not any(i.requirements == lock and i.flags >= LOCKED_INSTALL for i in installs):
+        problems.append(f"{where} does not install {lock} with {sorted(LOCKED_INSTALL)}")
+    others = sorted({i.requirements for i in installs if CI_LOCK.match(i.requirements)} - {lock})
+    if others:
+        problems.append(f"{where} also installs {others}: another task's tools")
+    return problems
+
+
+def tools_locks(tasks: dict[str, Any], pipeline: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    """Each Python task's lock is the same file on every side: the task's default, the
+    pipeline param it is given, and the workflow job's own env (no workflow-wide one)."""
+    spec = pipeline["spec"]
+    defaults = {p["name"]: p.get("default") for p in spec["params"]}
+    passed = {
+        t["name"]: {p["name"]: p["value"] for p in t.get("params", [])} for t in spec["tasks"]
+    }
+    problems = []
+    if "CI_TOOLS_LOCK" in data.get("env", {}):
+        problems.append("the workflow sets one CI_TOOLS_LOCK for every job")
+    for job, (param, lock) in TOOLS_LOCKS.items():
+        sides = {
+            "the Tekton task's default": cmd.param_defaults(tasks[job]).get("CI_TOOLS_LOCK"),
+            f"the pipeline's {param}": defaults.get(param),
+            "the workflow job's env": data["jobs"][job].get("env", {}).get("CI_TOOLS_LOCK"),
+        }
+        problems += [
+            f"{job}: {side} is {v!r}, not {lock}" for side, v in sides.items() if v != lock
+        ]
+        if passed.get(job, {}).get("CI_TOOLS_LOCK") != f"$(params.{param})":
+            problems.append(f"{job}: the pipeline does not pass {param} as CI_TOOLS_LOCK")
+    return problems
 
 
 def test_the_same_tools_run_with_the_same_options() -> None:
@@ -174,17 +208,19 @@ def test_both_build_the_image_from_the_wheel_the_same_way() -> None:
 
 
 @pytest.mark.parametrize("job", PYTHON_JOBS)
-def test_the_workflow_installs_the_ci_tools_lock(job: str) -> None:
-    assert lock_drift(cmd.job_lock_installs(cmd.workflow(), job), f"job {job}") == []
-
-
-# The Tekton tasks move from version params to the same lock in a parallel branch
-# (wt-tekton); until that lands here, their version params are still present.
+def test_the_workflow_job_installs_its_own_lock_only(job: str) -> None:
+    installs = cmd.job_lock_installs(cmd.workflow(), job)
+    assert lock_drift(installs, f"job {job}", TOOLS_LOCKS[job][1]) == []
 
 
 @pytest.mark.parametrize("task", PYTHON_JOBS)
-def test_the_tekton_task_installs_the_ci_tools_lock(task: str) -> None:
-    assert lock_drift(cmd.tekton_lock_installs(cmd.tekton_tasks()[task]), f"task {task}") == []
+def test_the_tekton_task_installs_its_own_lock_only(task: str) -> None:
+    installs = cmd.tekton_lock_installs(cmd.tekton_tasks()[task])
+    assert lock_drift(installs, f"task {task}", TOOLS_LOCKS[task][1]) == []
+
+
+def test_each_task_gets_the_same_lock_on_both_sides() -> None:
+    assert tools_locks(cmd.tekton_tasks(), cmd.tekton_pipeline(), cmd.workflow()) == []
 
 
 # --- broken copies -----------------------------------------------------------------
@@ -285,7 +321,56 @@ def test_a_broken_copy_has_another_shape(why: str, old: str, new: str) -> None:
 
 def test_a_broken_workflow_copy_installs_unlocked_tools() -> None:
     text = workflow_text().replace('--only-binary=:all: -r "${CI_TOOLS_LOCK}"', "ruff bandit")
-    assert lock_drift(cmd.job_lock_installs(cmd.workflow(text), "lint"), "lint")
+    lock = TOOLS_LOCKS["lint"][1]
+    assert lock_drift(cmd.job_lock_installs(cmd.workflow(text), "lint"), "lint", lock)
+
+
+def test_a_broken_workflow_copy_gives_the_tests_the_lint_tools() -> None:
+    old = "CI_TOOLS_LOCK: requirements/ci-test.lock"
+    assert old in workflow_text()
+    broken = cmd.workflow(workflow_text().replace(old, "CI_TOOLS_LOCK: requirements/ci-lint.lock"))
+    lock = TOOLS_LOCKS["unit-test"][1]
+    assert lock_drift(cmd.job_lock_installs(broken, "unit-test"), "unit-test", lock)
+    assert tools_locks(cmd.tekton_tasks(), cmd.tekton_pipeline(), broken)
+
+
+def test_a_broken_workflow_copy_installs_a_second_tasks_lock() -> None:
+    old = '-r "${CI_TOOLS_LOCK}"\n          echo "${venv}/bin" >> "${GITHUB_PATH}"\n'
+    text = workflow_text()
+    assert text.count(old) == 1  # unit-test's install step
+    extra = (
+        '"${pip[@]}" --no-deps --require-hashes --only-binary=:all: -r requirements/ci-build.lock'
+    )
+    broken = cmd.workflow(text.replace(old, old.replace("echo", f"{extra}\n          echo", 1)))
+    problems = lock_drift(
+        cmd.job_lock_installs(broken, "unit-test"), "unit-test", TOOLS_LOCKS["unit-test"][1]
+    )
+    assert problems == [
+        "unit-test also installs ['requirements/ci-build.lock']: another task's tools"
+    ]
+
+
+def test_a_broken_workflow_copy_with_one_lock_for_every_job() -> None:
+    old = "  IMAGE: powerwatch/gateway:ci\n"
+    assert old in workflow_text()
+    broken = workflow_text().replace(old, old + "  CI_TOOLS_LOCK: requirements/ci-test.lock\n")
+    assert tools_locks(cmd.tekton_tasks(), cmd.tekton_pipeline(), cmd.workflow(broken)) == [
+        "the workflow sets one CI_TOOLS_LOCK for every job"
+    ]
+
+
+def test_a_broken_tekton_copy_passes_unit_test_the_lint_lock(tmp_path: Path) -> None:
+    copy = tmp_path / "tekton"
+    shutil.copytree(cmd.TEKTON, copy, ignore=shutil.ignore_patterns("runner", "checks"))
+    pipeline = copy / "pipeline/python-ci.yaml"
+    text = pipeline.read_text(encoding="utf-8")
+    assert text.count("value: $(params.test-tools-lock)") == 1
+    pipeline.write_text(
+        text.replace("value: $(params.test-tools-lock)", "value: $(params.lint-tools-lock)"),
+        encoding="utf-8",
+    )
+    problems = tools_locks(cmd.tekton_tasks(copy), cmd.tekton_pipeline(copy), cmd.workflow())
+    assert problems == ["unit-test: the pipeline does not pass test-tools-lock as CI_TOOLS_LOCK"]
 
 
 def test_a_broken_tekton_copy_drifts(tmp_path: Path) -> None:
@@ -301,15 +386,16 @@ def test_a_broken_tekton_copy_drifts(tmp_path: Path) -> None:
 
 
 def test_a_tekton_task_with_the_lock_install_passes_the_lock_check() -> None:
-    """The Tekton-side lock check accepts the form the parallel change uses (a task
-    param CI_TOOLS_LOCK reaching the script through env), and refuses a version pin."""
+    """The Tekton-side lock check accepts the form the tasks use (a task param
+    CI_TOOLS_LOCK reaching the script through env), and refuses a version pin."""
+    lock = TOOLS_LOCKS["lint"][1]
     script = (
         '#!/bin/sh\nset -eu\npython -m pip --python "${tools}/bin/python" install --quiet \\\n'
         '  --no-deps --require-hashes --only-binary=:all: -r "${CI_TOOLS_LOCK}"\n'
     )
     task: dict[str, Any] = {
         "spec": {
-            "params": [{"name": "CI_TOOLS_LOCK", "default": CI_TOOLS_LOCK}],
+            "params": [{"name": "CI_TOOLS_LOCK", "default": lock}],
             "steps": [
                 {
                     "name": "tools",
@@ -319,6 +405,6 @@ def test_a_tekton_task_with_the_lock_install_passes_the_lock_check() -> None:
             ],
         }
     }
-    assert lock_drift(cmd.tekton_lock_installs(task), "task") == []
+    assert lock_drift(cmd.tekton_lock_installs(task), "task", lock) == []
     task["spec"]["steps"][0]["script"] = script.replace('-r "${CI_TOOLS_LOCK}"', '"ruff==0.17.6"')
-    assert lock_drift(cmd.tekton_lock_installs(task), "task")
+    assert lock_drift(cmd.tekton_lock_installs(task), "task", lock)

@@ -124,8 +124,14 @@ BREAKS = [
     (
         "caches",
         "no pip cache",
-        "          cache: pip\n          cache-dependency-path: requirements/ci-tools.lock\n",
+        "          cache: pip\n          cache-dependency-path: requirements/ci-lint.lock\n",
         "",
+    ),
+    (
+        "caches",
+        "a cache keyed on another job's lock",
+        "            requirements/ci-test.lock\n            apps/gateway/requirements*.lock\n",
+        "            requirements/ci-lint.lock\n            apps/gateway/requirements*.lock\n",
     ),
     ("caches", "no Trivy cache", "path: .trivy-cache", "path: .cache"),
 ]
