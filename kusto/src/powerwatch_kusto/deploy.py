@@ -28,6 +28,7 @@ from typing import Any, Protocol, TextIO
 from .data_connection import data_connection_spec, streaming_tables
 from .errors import DeployError
 from .loader import KustoSchema, load_schema
+from .model import group_by_keys
 
 #: Attempts of a cache clear whose answer still names a failed node.
 CLEAR_ATTEMPTS = 5
@@ -97,15 +98,6 @@ def plan(schema: KustoSchema, database: str, identity: str | None = "system") ->
     return steps
 
 
-def group_by_keys(query: str) -> tuple[str, ...]:
-    """The group-by expressions of a view query (its last `summarize ... by ...`)."""
-    summarize = query.rsplit("summarize", 1)[-1]
-    _, by, keys = summarize.rpartition(" by ")
-    if not by:
-        return ()
-    return tuple(" ".join(k.split()) for k in keys.split(","))
-
-
 def view_drift(schema: KustoSchema, response: Any) -> list[str]:
     """What `.create-or-alter materialized-view` cannot apply to the views on the cluster."""
     problems = []
@@ -114,7 +106,7 @@ def view_drift(schema: KustoSchema, response: Any) -> list[str]:
         view = schema.views.get(name)
         if view is None:
             continue
-        deployed, wanted = group_by_keys(str(row["Query"])), group_by_keys(view.query)
+        deployed, wanted = group_by_keys(str(row["Query"])), view.keys
         if deployed != wanted:
             problems.append(
                 f"{name}: the cluster's view groups by ({', '.join(deployed)}), "

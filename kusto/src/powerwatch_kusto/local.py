@@ -12,10 +12,10 @@ What it reproduces of ADX:
   here duplicates are skipped at ingest). A view of the shape `T | summarize take_any(*) by
   K1, K2...` that a stored function reads is therefore a plain DuckDB view of T here, with
   a unique index on T(K1, K2...) so that the premise is checked, not assumed: a batch that
-  would store a second row with the same key fails whole (see `_dedup_views`);
+  would store a second row with the same key fails whole (see `_views.py`);
 * "last record per entity" views, `T | <filters> | summarize arg_max(C, *) by K`: a plain
   DuckDB view holding, per K, one whole row with the greatest C among the filtered rows
-  of T (see `_latest_views`).
+  of T (see `_views.py`).
 
 The update-policy queries reference `RawReadings` by name. During ingest they run on a
 dedicated cursor whose `search_path` puts the `batch` schema first, where the table of the
@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -45,7 +44,8 @@ from duckdb_kql.translate import CLOCK_SLOT, TranslationResult
 
 from . import _engine_extensions
 from ._readers import Readers
-from .errors import IngestError, QueryError, StorageError
+from ._views import local_views
+from .errors import IngestError, QueryError
 from .loader import KustoSchema, declared_parameters, load_schema
 from .model import Table
 from .records import naive_utc, records_to_rows, rows_as_json
@@ -142,12 +142,10 @@ class LocalKusto:
         _engine_extensions.apply()
         self.schema = schema if schema is not None else load_schema()
         self._now = now
-        self._views = _dedup_views(self.schema)
-        self._latest = _latest_views(self.schema)
+        self._views = local_views(self.schema)
         self._columns = {
             **self.schema.table_columns(),
             **{name: view.columns(self.schema) for name, view in self._views.items()},
-            **{name: view.columns(self.schema) for name, view in self._latest.items()},
         }
         self._definitions, policies = _compiled(self.schema)
         self._connection = duckdb_kql.connect(str(database))
@@ -415,28 +413,8 @@ class LocalKusto:
                     f'ALTER TABLE main."{table.name}" ADD COLUMN IF NOT EXISTS '
                     f'"{column.name}" {_DUCKDB_TYPES[column.kql_type]}'
                 )
-        for name, view in self._views.items():
-            keys = ", ".join(f'"{k}"' for k in view.keys)
-            try:
-                con.execute(
-                    f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}_{view.key}" '
-                    f'ON main."{view.source}" ({keys})'
-                )
-            except duckdb.ConstraintException as error:
-                # Only a file written without this index (by hand, or by a version before
-                # it) can get here; the file is left as it was.
-                raise StorageError(
-                    f"{self._database}: {view.source} holds more than one row for some "
-                    f"({', '.join(view.keys)}), so {name} cannot be kept exact. De-duplicate "
-                    f"the table (keep one row per key) or start from a new file."
-                ) from error
-            columns = ", ".join(f'"{c}"' for c in view.columns(self.schema))
-            origin = f'main."{view.source}"'
-            con.execute(
-                f'CREATE OR REPLACE VIEW main."{name}" AS SELECT {columns} FROM {origin}'  # noqa: S608  # nosec B608 - identifiers from our .kql
-            )
-        for name, latest in self._latest.items():
-            con.execute(f'CREATE OR REPLACE VIEW main."{name}" AS {latest.sql(self.schema)}')
+        for view in self._views.values():
+            view.create(con, self.schema, self._database)
         source = self.schema.tables[_SOURCE_TABLE]
         con.execute(
             f'CREATE TABLE IF NOT EXISTS "{_STAGING}"."{_SOURCE_TABLE}" ({_column_sql(source)})'
@@ -502,105 +480,6 @@ def _run_policy(cursor: duckdb.DuckDBPyConnection, policy: _PolicySql) -> int:
     cursor.execute(f"INSERT INTO {target} BY NAME ({policy.sql})")
     (after,) = _one(cursor, f"SELECT count(*) FROM {target}")  # noqa: S608  # nosec B608 - identifiers from our .kql
     return int(after) - int(before)
-
-
-_DEDUP_QUERY = re.compile(
-    r"^\s*(\w+)\s*\|\s*summarize\s+take_any\(\*\)\s+by\s+(\w+(?:\s*,\s*\w+)*)\s*$"
-)
-
-
-@dataclass(frozen=True)
-class _DedupView:
-    """A materialized view `source | summarize take_any(*) by key1, key2...`."""
-
-    source: str
-    keys: tuple[str, ...]
-
-    @property
-    def key(self) -> str:
-        return "_".join(self.keys)
-
-    def columns(self, schema: KustoSchema) -> list[str]:
-        """The view's columns as Kusto orders them: the by-columns, then the rest."""
-        rest = [c for c in schema.tables[self.source].column_names if c not in self.keys]
-        return [*self.keys, *rest]
-
-
-def _dedup_views(schema: KustoSchema) -> dict[str, _DedupView]:
-    """De-duplicating views that a stored function reads, which the engine can serve.
-
-    Duplicates never reach a table here (ingest skips a stored ReadingId; update-policy
-    rows come from new rows only), so such a view equals its source table; the unique
-    index LocalKusto puts on source(key) turns that into a checked invariant. Other views
-    (aggregating ones) are not reproduced: every view the functions read is one of the two
-    shapes LocalKusto knows (this one and `_latest_views`), and a test checks that.
-    """
-    bodies = " ".join(fn.body for fn in schema.functions.values())
-    views = {}
-    for view in schema.views.values():
-        shape = _DEDUP_QUERY.match(view.query)
-        if shape is None or shape.group(1) != view.source or view.source not in schema.tables:
-            continue
-        if re.search(rf"\b{re.escape(view.name)}\b", bodies):
-            keys = tuple(k.strip() for k in shape.group(2).split(","))
-            views[view.name] = _DedupView(view.source, keys)
-    return views
-
-
-_LATEST_QUERY = re.compile(
-    r"^(?P<rows>\w+(?:\s*\|.*?)?)\s*\|\s*summarize\s+arg_max\(\s*(?P<by_col>\w+)\s*,\s*\*\s*\)"
-    r"\s+by\s+(?P<key>\w+)\s*$",
-    re.S,
-)
-
-
-@dataclass(frozen=True)
-class _LatestView:
-    """A materialized view `source | <filters> | summarize arg_max(column, *) by key`.
-
-    ADX keeps, per key, one source row with the greatest `column` among the rows the
-    filters keep ("last record per entity", materialized-view-use-cases; arg_max returns
-    the whole row). Locally it is a plain view computing exactly that: the filters are the
-    view's own KQL (translated by duckdb-kql), the pick is one whole row per key by
-    row_number(), so the columns of a row never mix two source rows.
-    """
-
-    source: str
-    rows: str
-    column: str
-    key: str
-
-    def columns(self, schema: KustoSchema) -> list[str]:
-        """Kusto's order for arg_max(c, *) by k: k, c, then the source's other columns."""
-        first = (self.key, self.column)
-        rest = [c for c in schema.tables[self.source].column_names if c not in first]
-        return [*first, *rest]
-
-    def sql(self, schema: KustoSchema) -> str:
-        kept = duckdb_kql.to_sql(self.rows, schema=schema.table_columns(), allow_write=False)
-        columns = ", ".join(f'"{c}"' for c in self.columns(schema))
-        return (
-            f"SELECT {columns} FROM ({kept}) AS kept "  # noqa: S608  # nosec B608 - our .kql
-            f'QUALIFY row_number() OVER (PARTITION BY "{self.key}" '
-            f'ORDER BY "{self.column}" DESC) = 1'
-        )
-
-
-def _latest_views(schema: KustoSchema) -> dict[str, _LatestView]:
-    """arg_max(column, *) views that a stored function reads."""
-    bodies = " ".join(fn.body for fn in schema.functions.values())
-    views = {}
-    for view in schema.views.values():
-        shape = _LATEST_QUERY.match(view.query)
-        if shape is None or view.source not in schema.tables:
-            continue
-        if not re.match(rf"\s*{re.escape(view.source)}\b", shape.group("rows")):
-            continue
-        if re.search(rf"\b{re.escape(view.name)}\b", bodies):
-            views[view.name] = _LatestView(
-                view.source, shape.group("rows"), shape.group("by_col"), shape.group("key")
-            )
-    return views
 
 
 def _column_sql(table: Table) -> str:

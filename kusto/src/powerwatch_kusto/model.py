@@ -109,3 +109,17 @@ class MaterializedView:
     #: `with (lookback = ...)`: how far back (ingestion time) a de-duplicating view
     #: compares new rows; None = no limit.
     lookback: str | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The view's group-by expressions (its last `summarize ... by ...`)."""
+        return group_by_keys(self.query)
+
+
+def group_by_keys(query: str) -> tuple[str, ...]:
+    """The group-by expressions of a view query (its last `summarize ... by ...`)."""
+    summarize = query.rsplit("summarize", 1)[-1]
+    _, by, keys = summarize.rpartition(" by ")
+    if not by:
+        return ()
+    return tuple(" ".join(k.split()) for k in keys.split(","))
