@@ -648,16 +648,15 @@ async def chaos(opts: Options, state: Path) -> dict[str, Any]:
         state_dir=state, certs=certs, driver_port=free_port(), http_port=free_port(),
         devices=opts.devices, python=sys.executable, api_port=free_port(),
         surge_every_s=opts.surge_every, bad_line_rate=0.0,  # bad lines come from the link
+        database_path=state / "db" / "powerwatch.duckdb",  # on its own tmpfs (read-only fault)
     )  # fmt: skip
-    database = state / "db" / "powerwatch.duckdb"
+    database = stack.database
     sim_c, gw_c, serve_c = stack.children()
-    serve_argv = list(serve_c.argv)
-    serve_argv[serve_argv.index("--database") + 1] = str(database)
     logs = state / "logs"
     logs.mkdir()
     sim = Proc("driver-sim", [*sim_c.argv, "--seed", str(opts.seed)], sim_c.env, logs / "sim.log")
     gateway = Proc("gateway", gw_c.argv, dict(gw_c.env), logs / "gateway.log")
-    serve = Proc("serve", serve_argv, serve_c.env, logs / "serve.log")
+    serve = Proc("serve", serve_c.argv, serve_c.env, logs / "serve.log")
     (stack.spool_dir / "consumers").mkdir(parents=True)
     write_checkpoint(stack.spool_dir / "consumers" / f"{AUDIT_CONSUMER}.json", Position(0, 0))
 
@@ -759,16 +758,40 @@ def build_parser() -> argparse.ArgumentParser:
     a("--surge-every", type=float, default=20.0, help="seconds between surges (20)")
     a("--drops", type=int, default=120, help="link drops at a random byte offset (120)")
     a("--silences", type=int, default=4, help="silences longer than the watchdog (4)")
-    a("--watchdog", type=float, default=5.0, help="GATEWAY_SILENT_AFTER_S for the run (5)")
+    a(
+        "--watchdog",
+        type=float,
+        default=5.0,
+        dest="watchdog_s",
+        help="GATEWAY_SILENT_AFTER_S for the run (5)",
+    )
     a("--adversarial", type=int, default=100_000, help="adversarial lines (100000)")
     a("--gateway-kills", type=int, default=12, help="kill -9 of the gateway (12)")
     a("--serve-kills", type=int, default=12, help="kill -9 of serve, incl. replays (12)")
     a("--replays", type=int, default=2, help="serve kills followed by a full replay (2)")
     a("--disk-fulls", type=int, default=3, help="spool disk full episodes (3)")
-    a("--disk-full-seconds", type=float, default=5.0, help="how long the disk stays full (5)")
-    a("--read-only-seconds", type=float, default=10.0, help="database read-only (10; 0 = off)")
+    a(
+        "--disk-full-seconds",
+        type=float,
+        default=5.0,
+        dest="disk_full_s",
+        help="how long the disk stays full (5)",
+    )
+    a(
+        "--read-only-seconds",
+        type=float,
+        default=10.0,
+        dest="read_only_s",
+        help="database read-only (10; 0 = off)",
+    )
     a("--torn-tails", type=int, default=4, help="gateway kills followed by a torn tail (4)")
-    a("--api-every", type=float, default=0.25, help="seconds between API requests (0.25)")
+    a(
+        "--api-every",
+        type=float,
+        default=0.25,
+        dest="api_every_s",
+        help="seconds between API requests (0.25)",
+    )
     a("--report", type=Path, help="write the account into this Markdown file")
     a("--json", type=Path, dest="json_out", help="write the account as JSON here")
     a("--keep", action="store_true", help="keep the temp directory (logs, spool, database)")
@@ -778,12 +801,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     ns = build_parser().parse_args(args_list)
-    opts = Options(
-        ns.minutes, ns.seed, ns.devices, ns.surge_every, ns.drops, ns.silences, ns.watchdog,
-        ns.adversarial, ns.gateway_kills, ns.serve_kills, ns.replays, ns.disk_fulls,
-        ns.disk_full_seconds, ns.read_only_seconds, ns.torn_tails, ns.api_every, ns.report,
-        ns.json_out, ns.keep,
-    )  # fmt: skip
+    opts = Options(**vars(ns))  # the parser's dests are Options' fields
     state = Path(tempfile.mkdtemp(prefix="powerwatch-chaos-"))
     started = time.monotonic()
     try:

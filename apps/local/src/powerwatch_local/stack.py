@@ -43,6 +43,7 @@ class PlatformStack:
     surge_every_s: float = SURGE_EVERY_S
     rate_hz: float = 1.0
     bad_line_rate: float = 0.002  # a few rejected lines, so the counters show validation
+    database_path: Path | None = None  # default: powerwatch.duckdb in state_dir
 
     @property
     def gateway_url(self) -> str:
@@ -54,7 +55,7 @@ class PlatformStack:
 
     @property
     def database(self) -> Path:
-        return self.state_dir / "powerwatch.duckdb"
+        return self.database_path or self.state_dir / "powerwatch.duckdb"
 
     @property
     def api_url(self) -> str:
