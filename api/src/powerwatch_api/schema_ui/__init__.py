@@ -58,13 +58,9 @@ class SelfHostedSwagger(SwaggerRenderPlugin):
     """Swagger UI from this API's own files; the start-up code is init.js, not inline."""
 
     def __init__(self, path: str = "/") -> None:
-        super().__init__(
-            js_url=f"{SCHEMA_PATH}{ASSETS_PATH}/swagger-ui-bundle.js",
-            css_url=f"{SCHEMA_PATH}{ASSETS_PATH}/swagger-ui.css",
-            path=path,
-            favicon="",
-            style="",
-        )
+        # Only the path: render() below writes the whole page, so the base class's script,
+        # stylesheet and favicon settings are never read.
+        super().__init__(path=path)
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         def asset(name: str) -> str:
