@@ -262,6 +262,9 @@ def test_failing_transactional_policy_rolls_back_the_whole_batch(schema: KustoSc
     counts = [engine.query(f"{t} | count").rows[0][0] for t in schema.tables]
     assert len(counts) == 4
     assert counts == [0, 0, 0, 0]
+    # The rollback emptied the batch's staging tables too: nothing is left for the next one.
+    for staged in ('batch."RawReadings"', 'batch."incoming"'):
+        assert engine._connection.execute(f"SELECT count(*) FROM {staged}").fetchone() == (0,)
     engine.close()
 
 

@@ -303,7 +303,7 @@ class LocalKusto:
                     cursor, lambda: self._ingest_rows(cursor, rows)
                 )
             except (duckdb.Error, KqlError) as error:
-                self._clear_staging(cursor)
+                # The rollback undid the batch's staging rows too.
                 raise IngestError(
                     f"batch of {len(rows)} rejected, nothing stored: {error}"
                 ) from error
