@@ -9,6 +9,7 @@ names must be declared by the template it uses.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -51,7 +52,9 @@ def parse_bicep(path: Path) -> Document:
     return Document(path, _parse(path.read_text(encoding="utf-8"), path))
 
 
-def parse_bicepparam(path: Path) -> Document:
+def parse_bicepparam(path: Path, templates: Mapping[Path, Document] | None = None) -> Document:
+    """A .bicepparam file checked against its template (taken from *templates*, by resolved
+    path, when the caller has parsed it already)."""
     text = path.read_text(encoding="utf-8")
     using = USING.findall(text)
     if len(using) != 1:
@@ -61,7 +64,8 @@ def parse_bicepparam(path: Path) -> Document:
         raise ParseError(f"{path}: `using` names {using[0]}, which does not exist")
     body = PARAM.sub(lambda m: f"var {m.group(1)} =", USING.sub("", text))
     tree = _parse(body, path)
-    template_tree = parse_bicep(template).tree
+    known = (templates or {}).get(template)
+    template_tree = (known if known is not None else parse_bicep(template)).tree
     declared = template_tree.get("parameters", {})
     unknown = sorted(set(tree.get("variables", {})) - set(declared))
     if unknown:
@@ -74,8 +78,9 @@ def parse_bicepparam(path: Path) -> Document:
 
 def parse_folder(root: Path) -> list[Document]:
     """Every .bicep and .bicepparam under root, parsed; raises on the first failure."""
-    docs = [parse_bicep(p) for p in sorted(root.rglob("*.bicep"))]
-    docs += [parse_bicepparam(p) for p in sorted(root.rglob("*.bicepparam"))]
+    templates = {p.resolve(): parse_bicep(p) for p in sorted(root.rglob("*.bicep"))}
+    docs = list(templates.values())
+    docs += [parse_bicepparam(p, templates) for p in sorted(root.rglob("*.bicepparam"))]
     if not docs:
         raise ParseError(f"{root}: no .bicep files")
     return docs
