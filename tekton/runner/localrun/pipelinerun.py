@@ -22,6 +22,7 @@ import concurrent.futures as futures
 import subprocess  # nosec B404  # only for its CalledProcessError (the fetch stand-in)
 import threading
 import time
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,16 +165,23 @@ class PipelineRunner:
         values: dict[str, Value] = {f"params.{k}": v for k, v in self.params.items()}
         values["context.pipelineRun.name"] = self.run_name
         values["context.pipeline.name"] = self.name
-        for task, outcome in self.outcomes.items():
-            for result, value in outcome.results.items():
-                values[f"tasks.{task}.results.{result}"] = value
-            if final:
-                values[f"tasks.{task}.status"] = outcome.status
+        values.update(self._result_values())
         if final:
+            for task, outcome in self.outcomes.items():
+                values[f"tasks.{task}.status"] = outcome.status
             for task in self.spec.get("tasks") or []:
                 values.setdefault(f"tasks.{task['name']}.status", "None")
             values["tasks.status"] = self._aggregate()
         return values
+
+    def _result_values(self, final_names: Container[str] = ()) -> dict[str, Value]:
+        """``<scope>.<task>.results.<name>`` of every result produced so far; the scope
+        is ``finally`` for the tasks in ``final_names``, ``tasks`` for the others."""
+        return {
+            f"{'finally' if task in final_names else 'tasks'}.{task}.results.{result}": value
+            for task, outcome in self.outcomes.items()
+            for result, value in outcome.results.items()
+        }
 
     def _aggregate(self) -> str:
         dag = [self.outcomes.get(t["name"]) for t in self.spec.get("tasks") or []]
@@ -300,11 +308,7 @@ class PipelineRunner:
 
     def pipeline_results(self, final_names: set[str]) -> tuple[dict[str, str], dict[str, str]]:
         """Emitted pipeline results, and the omitted ones with the reason."""
-        values: dict[str, Value] = {}
-        for task, outcome in self.outcomes.items():
-            scope = "finally" if task in final_names else "tasks"
-            for result, value in outcome.results.items():
-                values[f"{scope}.{task}.results.{result}"] = value
+        values = self._result_values(final_names)
         emitted: dict[str, str] = {}
         omitted: dict[str, str] = {}
         for result in self.spec.get("results") or []:
