@@ -37,8 +37,6 @@ from localrun.standins import fetch_working_tree
 from localrun.taskrun import Machine, Outcome
 from localrun.variables import Value
 
-NOT_RUN = "ToolUnavailable"
-
 
 @dataclass
 class RunReport:
@@ -52,7 +50,7 @@ class RunReport:
 
     def not_run(self) -> list[str]:
         """Tasks whose tool is not on this machine: never a pass, said first."""
-        return [n for n, o in self.outcomes.items() if o.reason.startswith(NOT_RUN)]
+        return [n for n, o in self.outcomes.items() if o.tool_unavailable]
 
 
 def parse_duration(text: str | None) -> float | None:
@@ -288,8 +286,9 @@ class PipelineRunner:
             self.log.line(task["name"], "", f"error: {error}")
             outcome = Outcome("Failed", f"runner error: {error}")
         if outcome.status == "Failed" and task.get("onError") == "continue":
+            outcome.failure_ignored = True
             outcome.reason = f"FailureIgnored: {outcome.reason}"
-        if outcome.reason.startswith(NOT_RUN):
+        if outcome.tool_unavailable:
             self.log.line(task["name"], "", f"NOT RUN: {outcome.reason} ({outcome.seconds:.1f}s)")
         else:
             self.log.line(
@@ -300,11 +299,7 @@ class PipelineRunner:
     def _blocks(self, name: str) -> bool:
         """A failure that stops the run (one with onError: continue does not)."""
         outcome = self.outcomes.get(name)
-        return (
-            outcome is not None
-            and outcome.status == "Failed"
-            and not outcome.reason.startswith("FailureIgnored")
-        )
+        return outcome is not None and outcome.status == "Failed" and not outcome.failure_ignored
 
     def pipeline_results(self, final_names: set[str]) -> tuple[dict[str, str], dict[str, str]]:
         """Emitted pipeline results, and the omitted ones with the reason."""
@@ -317,7 +312,7 @@ class PipelineRunner:
             except variables.UnresolvedReferenceError as missing:
                 task = str(missing).split(".")[1] if "." in str(missing) else ""
                 missed = self.outcomes.get(task)
-                if missed is not None and missed.reason.startswith(NOT_RUN):
+                if missed is not None and missed.tool_unavailable:
                     omitted[result["name"]] = f"NOT RUN ({task}: {missed.reason})"
                 else:
                     omitted[result["name"]] = f"{missing} was not produced"
