@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from tektoncheck.documents import Doc, Repo
+from tektoncheck.documents import Doc, Repo, bodies
 
 REPORT_ONLY = ("lint", "scan-image")
 RESULT_REF = re.compile(r"\$\((tasks|finally)\.[A-Za-z0-9_-]+\.results\.[A-Za-z0-9_.-]+\)")
@@ -82,15 +82,6 @@ def check_pipeline(doc: Doc, where: str) -> Iterator[str]:
             )
 
 
-def _runs(repo: Repo) -> Iterator[tuple[dict[str, Any], str]]:
-    for doc in repo.of_kind("PipelineRun"):
-        yield doc.body, doc.where(repo.root)
-    for doc in repo.of_kind("TriggerTemplate"):
-        for index, body in enumerate(doc.spec.get("resourcetemplates") or []):
-            if body.get("kind") == "PipelineRun":
-                yield body, f"{doc.where(repo.root)}: resourcetemplates[{index}]"
-
-
 def check(repo: Repo) -> list[str]:
     problems: list[str] = []
     pipelines = repo.named("Pipeline")
@@ -109,7 +100,10 @@ def check(repo: Repo) -> list[str]:
             problems.append(
                 f"{doc.where(repo.root)}: binds {len(claims)} PVCs; coschedule allows one"
             )
-    for body, where in _runs(repo):
+    # The PipelineRuns, also those inside TriggerTemplates: documents.bodies walks both.
+    for where, body in bodies(repo):
+        if body.get("kind") != "PipelineRun":
+            continue
         spec = body.get("spec") or {}
         target = pipelines.get(str((spec.get("pipelineRef") or {}).get("name")))
         if target is None:

@@ -31,8 +31,7 @@ and the round trip rewrites it (``style/field-name-case`` flags it in this repo)
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -123,8 +122,9 @@ def _crd_schema(crd_dir: str, kind: str, version: str) -> dict[str, Any]:
 
 
 def schema_for(crd_dir: Path, kind: str, version: str = "v1") -> dict[str, Any]:
-    """The server-side schema of ``kind`` (a deep copy: callers may not mutate the cache)."""
-    return copy.deepcopy(_crd_schema(str(crd_dir), kind, version))
+    """The server-side schema of ``kind``: the cached one, shared, so read it only
+    (every caller here only reads; the embedded-task schema is built beside it)."""
+    return _crd_schema(str(crd_dir), kind, version)
 
 
 def task_spec_schema(crd_dir: Path, version: str = "v1") -> dict[str, Any]:
@@ -133,11 +133,12 @@ def task_spec_schema(crd_dir: Path, version: str = "v1") -> dict[str, Any]:
     return spec
 
 
+@cache
 def embedded_task_schema(crd_dir: Path, version: str = "v1") -> dict[str, Any]:
-    """The schema of a pipeline task's inline ``taskSpec`` (an EmbeddedTask)."""
+    """The schema of a pipeline task's inline ``taskSpec`` (an EmbeddedTask); built
+    once, with new top-level maps, so the Task schema it extends is left as it is."""
     spec = task_spec_schema(crd_dir, version)
-    spec["properties"].update(copy.deepcopy(EMBEDDED_TASK_EXTRAS))
-    return spec
+    return {**spec, "properties": {**spec["properties"], **EMBEDDED_TASK_EXTRAS}}
 
 
 def pipeline_spec_schema(crd_dir: Path, version: str = "v1") -> dict[str, Any]:
@@ -228,7 +229,7 @@ def inline_specs(doc: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
         yield from _inline_in_pipeline("spec.pipelineSpec", spec["pipelineSpec"])
 
 
-SPEC_SCHEMAS = {
+SPEC_SCHEMAS: dict[str, Callable[[Path, str], dict[str, Any]]] = {
     "task": task_spec_schema,
     "embedded-task": embedded_task_schema,
     "pipeline": pipeline_spec_schema,

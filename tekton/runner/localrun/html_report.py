@@ -41,7 +41,7 @@ def _status(report: RunReport, name: str) -> str:
     outcome = report.outcomes[name]
     if name in report.not_run():
         return "NOT RUN"
-    if outcome.reason.startswith("FailureIgnored"):
+    if outcome.failure_ignored:
         return "FailureIgnored"
     # $(tasks.<t>.status) says None; the Dashboard shows such a task as skipped.
     return "Skipped" if outcome.status == "None" else outcome.status

@@ -22,6 +22,7 @@ import concurrent.futures as futures
 import subprocess  # nosec B404  # only for its CalledProcessError (the fetch stand-in)
 import threading
 import time
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,6 @@ from localrun.standins import fetch_working_tree
 from localrun.taskrun import Machine, Outcome
 from localrun.variables import Value
 
-NOT_RUN = "ToolUnavailable"
-
 
 @dataclass
 class RunReport:
@@ -51,7 +50,7 @@ class RunReport:
 
     def not_run(self) -> list[str]:
         """Tasks whose tool is not on this machine: never a pass, said first."""
-        return [n for n, o in self.outcomes.items() if o.reason.startswith(NOT_RUN)]
+        return [n for n, o in self.outcomes.items() if o.tool_unavailable]
 
 
 def parse_duration(text: str | None) -> float | None:
@@ -164,16 +163,23 @@ class PipelineRunner:
         values: dict[str, Value] = {f"params.{k}": v for k, v in self.params.items()}
         values["context.pipelineRun.name"] = self.run_name
         values["context.pipeline.name"] = self.name
-        for task, outcome in self.outcomes.items():
-            for result, value in outcome.results.items():
-                values[f"tasks.{task}.results.{result}"] = value
-            if final:
-                values[f"tasks.{task}.status"] = outcome.status
+        values.update(self._result_values())
         if final:
+            for task, outcome in self.outcomes.items():
+                values[f"tasks.{task}.status"] = outcome.status
             for task in self.spec.get("tasks") or []:
                 values.setdefault(f"tasks.{task['name']}.status", "None")
             values["tasks.status"] = self._aggregate()
         return values
+
+    def _result_values(self, final_names: Container[str] = ()) -> dict[str, Value]:
+        """``<scope>.<task>.results.<name>`` of every result produced so far; the scope
+        is ``finally`` for the tasks in ``final_names``, ``tasks`` for the others."""
+        return {
+            f"{'finally' if task in final_names else 'tasks'}.{task}.results.{result}": value
+            for task, outcome in self.outcomes.items()
+            for result, value in outcome.results.items()
+        }
 
     def _aggregate(self) -> str:
         dag = [self.outcomes.get(t["name"]) for t in self.spec.get("tasks") or []]
@@ -280,8 +286,9 @@ class PipelineRunner:
             self.log.line(task["name"], "", f"error: {error}")
             outcome = Outcome("Failed", f"runner error: {error}")
         if outcome.status == "Failed" and task.get("onError") == "continue":
+            outcome.failure_ignored = True
             outcome.reason = f"FailureIgnored: {outcome.reason}"
-        if outcome.reason.startswith(NOT_RUN):
+        if outcome.tool_unavailable:
             self.log.line(task["name"], "", f"NOT RUN: {outcome.reason} ({outcome.seconds:.1f}s)")
         else:
             self.log.line(
@@ -292,19 +299,11 @@ class PipelineRunner:
     def _blocks(self, name: str) -> bool:
         """A failure that stops the run (one with onError: continue does not)."""
         outcome = self.outcomes.get(name)
-        return (
-            outcome is not None
-            and outcome.status == "Failed"
-            and not outcome.reason.startswith("FailureIgnored")
-        )
+        return outcome is not None and outcome.status == "Failed" and not outcome.failure_ignored
 
     def pipeline_results(self, final_names: set[str]) -> tuple[dict[str, str], dict[str, str]]:
         """Emitted pipeline results, and the omitted ones with the reason."""
-        values: dict[str, Value] = {}
-        for task, outcome in self.outcomes.items():
-            scope = "finally" if task in final_names else "tasks"
-            for result, value in outcome.results.items():
-                values[f"{scope}.{task}.results.{result}"] = value
+        values = self._result_values(final_names)
         emitted: dict[str, str] = {}
         omitted: dict[str, str] = {}
         for result in self.spec.get("results") or []:
@@ -313,7 +312,7 @@ class PipelineRunner:
             except variables.UnresolvedReferenceError as missing:
                 task = str(missing).split(".")[1] if "." in str(missing) else ""
                 missed = self.outcomes.get(task)
-                if missed is not None and missed.reason.startswith(NOT_RUN):
+                if missed is not None and missed.tool_unavailable:
                     omitted[result["name"]] = f"NOT RUN ({task}: {missed.reason})"
                 else:
                     omitted[result["name"]] = f"{missing} was not produced"

@@ -20,12 +20,15 @@ PASSED_THROUGH = ("PIP_", "SSL_CERT_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "
 
 @dataclass
 class Outcome:
-    """What a TaskRun ends with. ``status`` uses the values of ``$(tasks.<t>.status)``."""
+    """What a TaskRun ends with. ``status`` uses the values of ``$(tasks.<t>.status)``;
+    ``reason`` is for people, the two flags say what the runner acts on."""
 
     status: str  # Succeeded | Failed | None
     reason: str
     results: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    tool_unavailable: bool = False  # NOT RUN: a step's tool is not on this machine
+    failure_ignored: bool = False  # Failed under onError: continue: does not stop the run
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,12 @@ def run_task(
         if tool:
             emit(f"NOT RUN: '{tool}' is not installed on this machine (image {step.get('image')});")
             emit("no result of this Task is produced or invented.")
-            return Outcome("None", f"ToolUnavailable: {tool}", seconds=time.monotonic() - started)
+            return Outcome(
+                "None",
+                f"ToolUnavailable: {tool}",
+                seconds=time.monotonic() - started,
+                tool_unavailable=True,
+            )
         code = _run_step(step, name, run_dir, machine, scratch, emit, remaining)
         if code == process.TIMED_OUT:
             emit("step timed out")
