@@ -208,9 +208,8 @@ class PipelineRunner:
 
     # -- one task ----------------------------------------------------------
 
-    def run_one(self, task: dict[str, Any], final: bool) -> Outcome:
+    def run_one(self, task: dict[str, Any], values: dict[str, Value]) -> Outcome:
         name = task["name"]
-        values = self._values(final)
         try:
             params: dict[str, Value] = {}
             for param in task.get("params") or []:
@@ -274,12 +273,13 @@ class PipelineRunner:
 
     # -- the run -----------------------------------------------------------
 
-    def _start(self, task: dict[str, Any], final: bool) -> Outcome:
+    def _start(self, task: dict[str, Any], values: dict[str, Value]) -> Outcome:
+        """Run one task on a worker thread, with the values the caller took for it."""
         with self._lock:
             self.order.append(task["name"])
         self.log.line(task["name"], "", "started")
         try:
-            outcome = self.run_one(task, final)
+            outcome = self.run_one(task, values)
         except (OSError, ValueError, subprocess.CalledProcessError) as error:
             # A stand-in or the runner itself could not do its part: the task fails,
             # the run goes on to finally as Tekton's would.
@@ -330,7 +330,10 @@ class PipelineRunner:
                 if not stopping:
                     for name in list(pending):
                         if all(p in self.outcomes and not self._blocks(p) for p in parents[name]):
-                            running[pool.submit(self._start, pending.pop(name), False)] = name
+                            # The values are taken here, on the thread that writes
+                            # self.outcomes, never read by a worker while it changes.
+                            task, values = pending.pop(name), self._values(False)
+                            running[pool.submit(self._start, task, values)] = name
                 if not running:
                     break
                 done, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
@@ -343,7 +346,7 @@ class PipelineRunner:
                 self.log.line(name, "", "not run: the pipeline run is stopping after a failure")
                 self.outcomes[name] = Outcome("None", "PipelineRunStopping")
             for task in self.spec.get("finally") or []:
-                self.outcomes[task["name"]] = self._start(task, True)
+                self.outcomes[task["name"]] = self._start(task, self._values(True))
         failed = [n for n in self.outcomes if self._blocks(n)]
         emitted, omitted = self.pipeline_results(
             {t["name"] for t in self.spec.get("finally") or []}
