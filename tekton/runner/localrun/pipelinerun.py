@@ -310,7 +310,8 @@ class PipelineRunner:
             try:
                 emitted[result["name"]] = variables.in_string(str(result["value"]), values)
             except variables.UnresolvedReferenceError as missing:
-                task = str(missing).split(".")[1] if "." in str(missing) else ""
+                scope, _, rest = missing.key.partition(".")
+                task = rest.split(".", 1)[0] if scope in ("tasks", "finally") else ""
                 missed = self.outcomes.get(task)
                 if missed is not None and missed.tool_unavailable:
                     omitted[result["name"]] = f"NOT RUN ({task}: {missed.reason})"

@@ -19,11 +19,16 @@ REFERENCE = re.compile(
 class UnresolvedReferenceError(KeyError):
     """A ``$(...)`` reference with no value (e.g. a result a failed task never wrote)."""
 
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        #: The reference's key, e.g. ``tasks.scan-image.results.SBOM``.
+        self.key = key
+
 
 def _lookup(key: str, values: dict[str, Value]) -> Value:
     plain = key.removesuffix("[*]")
     if plain not in values:
-        raise UnresolvedReferenceError(f"$({key})")
+        raise UnresolvedReferenceError(f"$({key})", key)
     return values[plain]
 
 
@@ -33,7 +38,8 @@ def in_string(text: str, values: dict[str, Value]) -> str:
     def replace(match: re.Match[str]) -> str:
         value = _lookup(match.group("key"), values)
         if isinstance(value, list):
-            raise UnresolvedReferenceError(f"array $({match.group('key')}) used inside a string")
+            key = match.group("key")
+            raise UnresolvedReferenceError(f"array $({key}) used inside a string", key)
         return value
 
     return REFERENCE.sub(replace, text)
