@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import signal
 
 # Running the pipeline's own steps is the point of this module.
 import subprocess  # nosec B404
 import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 TIMED_OUT = -9
 NOT_STARTED = 127
-# A step script just written may still be open in a child that another task's thread
-# forked and has not exec'd yet (ETXTBSY): that passes within milliseconds.
-BUSY_RETRIES = 50
-BUSY_WAIT = 0.02
+# Held while a step script is open for writing and around every fork/exec: a child
+# forked while a script is open keeps it open until its exec (ETXTBSY for the script).
+SPAWN_LOCK = threading.Lock()
+
+
+def write_script(path: Path, text: str) -> None:
+    with SPAWN_LOCK:
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o755)
+
+
+def output_of(argv: Sequence[str], env: dict[str, str] | None = None) -> str:
+    """Standard output of a short command; CalledProcessError when it fails."""
+    with SPAWN_LOCK:
+        # argv: this repository's own tools (git, podman), run without a shell.
+        child = subprocess.Popen(  # noqa: S603  # nosec B603
+            list(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    out, err = child.communicate()
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, list(argv), out, err)
+    return out
 
 
 def run(
@@ -30,9 +46,8 @@ def run(
     timeout: float | None,
 ) -> int:
     """Exit status of ``argv`` (``TIMED_OUT`` when the deadline killed it)."""
-    for attempt in range(BUSY_RETRIES + 1):
-        try:
-            # argv comes from the pipeline's YAML, run without a shell.
+    try:
+        with SPAWN_LOCK:  # Popen returns once the child has exec'd
             process = subprocess.Popen(  # noqa: S603  # nosec B603
                 list(argv),
                 cwd=cwd,
@@ -42,13 +57,9 @@ def run(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # so a timeout can stop the whole process group
             )
-            break
-        except OSError as error:  # e.g. a shebang interpreter that is not installed
-            if error.errno == errno.ETXTBSY and attempt < BUSY_RETRIES:
-                time.sleep(BUSY_WAIT)
-                continue
-            emit(f"cannot start {argv[0]}: {error}")
-            return NOT_STARTED
+    except OSError as error:
+        emit(f"cannot start {argv[0]}: {error}")
+        return NOT_STARTED
     stdout = process.stdout
     if stdout is None:  # pragma: no cover - stdout=PIPE always gives a stream
         raise RuntimeError("no output stream")

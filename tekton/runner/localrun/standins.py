@@ -11,9 +11,6 @@
 from __future__ import annotations
 
 import shutil
-
-# git, podman and the build script are this repository's own tools.
-import subprocess  # nosec B404
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,13 +122,9 @@ def kaniko_with_buildah(
     status = process.run([*argv, kaniko.context], cwd=cwd, env=env, emit=emit, timeout=timeout)
     if status != 0:
         return status
-    digest = subprocess.run(  # noqa: S603  # nosec B603
-        [_tool("podman"), "image", "inspect", "--format", "{{.Digest}}", tag],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    ).stdout.strip()
+    digest = process.output_of(
+        [_tool("podman"), "image", "inspect", "--format", "{{.Digest}}", tag], env
+    ).strip()
     if kaniko.digest_file:
         Path(kaniko.digest_file).write_text(digest, encoding="utf-8")
     if kaniko.name_with_digest_file:
@@ -150,12 +143,7 @@ def _tool(name: str) -> str:
 
 
 def _git(source: Path, *args: str) -> str:
-    return subprocess.run(  # noqa: S603  # nosec B603
-        [_tool("git"), "-C", str(source), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    return process.output_of([_tool("git"), "-C", str(source), *args])
 
 
 def fetch_working_tree(

@@ -220,8 +220,7 @@ def _run_step(
     if "script" in step:
         script = run_dir / task / "scripts" / str(step.get("name", "step"))
         body = str(step["script"])
-        script.write_text(body if body.startswith("#!") else f"#!/bin/sh\n{body}", encoding="utf-8")
-        script.chmod(0o755)
+        process.write_script(script, body if body.startswith("#!") else f"#!/bin/sh\n{body}")
         argv = [str(script), *[str(a) for a in step.get("args") or []]]
     elif step.get("command"):
         argv = [*map(str, step["command"]), *map(str, step.get("args") or [])]
