@@ -17,6 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 REPO_LOCK = ROOT / "requirements/lock.txt"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._\-]*)==(\S+)", flags=re.MULTILINE)
 
+# One lock per CI task (Tekton task and workflow job), each made by `make lock` from its
+# .in: lock -> input.
+CI_LOCKS = {
+    "requirements/ci-lint.lock": "requirements/ci-lint.in",
+    "requirements/ci-test.lock": "requirements/ci-test.in",
+    "requirements/ci-build.lock": "requirements/ci-build.in",
+}
 # lock file -> the make target that rewrites it
 SUBSET_LOCKS = {
     "apps/gateway/requirements.lock": "make gateway-lock",
@@ -24,16 +31,7 @@ SUBSET_LOCKS = {
     "api/requirements.lock": "make api-lock",
     "api/requirements-build.lock": "make api-lock",
     "api/requirements-test.lock": "make api-lock",
-    "requirements/ci-lint.lock": "make lock",
-    "requirements/ci-test.lock": "make lock",
-    "requirements/ci-build.lock": "make lock",
-}
-# One lock per CI task (Tekton task and workflow job), each made by `make lock` from its
-# .in: lock -> input.
-CI_LOCKS = {
-    "requirements/ci-lint.lock": "requirements/ci-lint.in",
-    "requirements/ci-test.lock": "requirements/ci-test.in",
-    "requirements/ci-build.lock": "requirements/ci-build.in",
+    **dict.fromkeys(CI_LOCKS, "make lock"),
 }
 # Locks resolved on their own (their tools' pins clash with lock.txt), still hash-pinned.
 INDEPENDENT_LOCKS = {"requirements/infra-tools.lock": "requirements/infra-tools.in"}
@@ -63,10 +61,14 @@ def requirement_name(spec: str) -> str:
 def assert_lock_covers_inputs(lock: str, source: str, remake: str) -> None:
     """Each spec of the .in file SOURCE is pinned in LOCK."""
     locked = pins(ROOT / lock)
-    inputs = (ROOT / source).read_text(encoding="utf-8").splitlines()
-    for spec in (line.split("#")[0].strip() for line in inputs):
-        if spec:
-            assert requirement_name(spec) in locked, f"{spec} missing: run `{remake}`"
+    for spec in input_specs(source):
+        assert requirement_name(spec) in locked, f"{spec} missing: run `{remake}`"
+
+
+def input_specs(source: str) -> list[str]:
+    """The requirement specs of the .in file SOURCE (comments and blank lines dropped)."""
+    lines = (ROOT / source).read_text(encoding="utf-8").splitlines()
+    return [spec for spec in (line.split("#")[0].strip() for line in lines) if spec]
 
 
 def unhashed_blocks(path: Path) -> list[str]:
@@ -99,8 +101,7 @@ def test_app_locks_cover_the_package_and_its_build_backend(app: str, remake: str
 
 
 def input_names(source: str) -> set[str]:
-    lines = (ROOT / source).read_text(encoding="utf-8").splitlines()
-    return {requirement_name(s) for s in (line.split("#")[0].strip() for line in lines) if s}
+    return {requirement_name(spec) for spec in input_specs(source)}
 
 
 @pytest.mark.parametrize(("lock", "source"), CI_LOCKS.items())
