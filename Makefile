@@ -68,7 +68,8 @@ lock: venv  ## re-resolve requirements/*.in into lock.txt, ci-{lint,test,build}.
 	@# import build or bandit); -c lock.txt: the versions the repository's tests run.
 	for task in lint test build; do \
 	  $(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header -q \
-	    -c requirements/lock.txt requirements/ci-$$task.in -o requirements/ci-$$task.lock; \
+	    -c requirements/lock.txt requirements/ci-$$task.in -o requirements/ci-$$task.lock \
+	    || exit 1; \
 	done
 	@# checkov pins versions that clash with lock.txt: the infra tools are locked on their own.
 	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header -q \
